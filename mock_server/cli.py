@@ -1,0 +1,95 @@
+"""`hitl-mock`: serve scenario files and langgraph.json graphs as a LangGraph Server API."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from . import __version__
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+_REPO_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
+_PACKAGED_FIXTURES = Path(__file__).resolve().parent / "_bundled" / "scenarios"
+
+
+def bundled_scenarios() -> Path:
+    """The bundled fixture scenarios: the repo's `fixtures/scenarios`, or the copy packaged in the wheel."""
+    return _REPO_FIXTURES if _REPO_FIXTURES.is_dir() else _PACKAGED_FIXTURES
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]hitl-mock:[/] {message}")
+    return typer.Exit(code)
+
+
+def _check_port(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise fail(f"port {port} on {host} is already in use; pick another with --port") from None
+            raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8123,
+    scenarios: Annotated[
+        Optional[list[Path]], typer.Option("--scenarios", help="Scenario file or folder (repeatable). Default: the bundled fixtures.")
+    ] = None,
+    graphs: Annotated[Optional[Path], typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level (info shows each request).")] = "warning",
+) -> None:
+    """Start the mock server."""
+    from .scenarios import ScenarioError, load_langgraph_json, load_scenarios
+
+    if scenarios is None and graphs is None:
+        scenarios = [bundled_scenarios()]
+    try:
+        loaded = load_scenarios(scenarios or [])
+        if graphs is not None:
+            loaded += load_langgraph_json(graphs)
+    except ScenarioError as exc:
+        raise fail(str(exc)) from None
+    ids = [g.graph_id for g in loaded]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise fail(f"graph id {', '.join(map(repr, dupes))} is defined more than once")
+    if not loaded:
+        raise fail("no graphs to serve: the given scenario folders are empty")
+    _check_port(host, port)
+
+    import uvicorn
+
+    from .http import create_app
+
+    url = f"http://{host}:{port}"
+    application = create_app(loaded, api_url=url)
+    out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(ids)}) on [bold]{url}[/]")
+    uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,253 @@
+"""Graph execution on LangGraph's own runtime, with one in-memory checkpointer for every thread.
+
+Nothing here re-implements LangGraph: interrupts, resumes (by value or by id map), tasks, `next`,
+checkpoints and history all come from `Pregel.astream` / `aget_state` / `aupdate_state`. What this
+module adds is what the official server adds around those calls: stream-mode mapping (`messages-tuple`
+→ `messages` events, subgraph namespaces in event names), and snapshots of a thread's checkpoints so a
+run can be rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import BaseMessageChunk, message_chunk_to_message
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.pregel import Pregel
+from langgraph.types import Command, Send
+
+from .wire import EMPTY_STATE, now_iso, thread_state
+
+# The namespace the official server derives system assistant ids from (uuid5 of the graph id).
+NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+
+
+@dataclass
+class Assistant:
+    """A registered graph, served as its system assistant (id = uuid5 of the graph id)."""
+
+    graph_id: str
+    graph: Pregel
+    source: str
+    description: str | None = None
+    created_at: str = field(default_factory=now_iso)
+
+    @property
+    def assistant_id(self) -> str:
+        return str(uuid.uuid5(NAMESPACE_GRAPH, self.graph_id))
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "assistant_id": self.assistant_id,
+            "graph_id": self.graph_id,
+            "config": {},
+            "context": {},
+            "metadata": {"created_by": "system"},
+            "name": self.graph_id,
+            "created_at": self.created_at,
+            "updated_at": self.created_at,
+            "version": 1,
+            "description": self.description,
+        }
+
+
+def to_command(command: dict[str, Any]) -> Command:
+    """A run body's `command` as a LangGraph `Command` (goto accepts node names and `Send`s)."""
+    goto = command.get("goto")
+    if goto is not None and not isinstance(goto, list):
+        goto = [goto]
+    update = command.get("update")
+    if isinstance(update, list) and all(isinstance(t, list) and len(t) == 2 and isinstance(t[0], str) for t in update):
+        update = [tuple(t) for t in update]
+    return Command(
+        update=update,
+        goto=[g if isinstance(g, str) else Send(g["node"], g.get("input")) for g in goto] if goto else (),
+        resume=command.get("resume"),
+    )
+
+
+@dataclass
+class CheckpointSnapshot:
+    """What a thread's checkpoints were before a run, so a `rollback` can restore exactly that."""
+
+    thread_id: str
+    checkpoints: dict[str, dict[str, Any]]
+    writes: dict[tuple[str, str, str], dict[Any, Any]]
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.checkpointer = InMemorySaver()
+        self.assistants: dict[str, Assistant] = {}
+
+    # -- graphs ---------------------------------------------------------------------------------------
+
+    def register(self, graph_id: str, graph: Pregel, source: str, description: str | None = None) -> Assistant:
+        attached = graph.copy(update={"checkpointer": self.checkpointer})
+        assistant = Assistant(graph_id, attached, source, description)
+        self.assistants[graph_id] = assistant
+        return assistant
+
+    def unregister(self, graph_id: str) -> None:
+        self.assistants.pop(graph_id, None)
+
+    def resolve(self, assistant_id: str) -> Assistant | None:
+        """An assistant by graph id or by its UUID."""
+        if assistant_id in self.assistants:
+            return self.assistants[assistant_id]
+        return next((a for a in self.assistants.values() if a.assistant_id == assistant_id), None)
+
+    # -- runs -----------------------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        assistant: Assistant,
+        input: Any,
+        config: dict[str, Any],
+        *,
+        stream_mode: list[str],
+        subgraphs: bool = False,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        context: Any = None,
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Run the graph; yield `(event name, data)` for the requested stream modes, as the server names them."""
+        modes = set(stream_mode) - {"events"}
+        if "messages-tuple" in modes:
+            modes.discard("messages-tuple")
+            modes.add("messages")
+        modes.add("values")  # astream needs one mode; events of unrequested modes are dropped below
+        kwargs: dict[str, Any] = {}
+        if interrupt_before is not None:
+            kwargs["interrupt_before"] = interrupt_before
+        if interrupt_after is not None:
+            kwargs["interrupt_after"] = interrupt_after
+        if context:
+            kwargs["context"] = context
+        partial: dict[str, BaseMessageChunk | Any] = {}
+        async for item in assistant.graph.astream(
+            input, config, stream_mode=sorted(modes), subgraphs=subgraphs, **kwargs
+        ):
+            if subgraphs:
+                ns, mode, chunk = item
+            else:
+                (mode, chunk), ns = item, ()
+            suffix = "|" + "|".join(ns) if ns else ""
+            if mode == "messages":
+                if "messages-tuple" in stream_mode:
+                    yield "messages" + suffix, chunk
+                elif "messages" in stream_mode:
+                    for event in _legacy_messages(chunk, partial):
+                        yield event
+            elif mode in stream_mode:
+                yield mode + suffix, chunk
+
+    def run_config(self, thread_id: str, configurable: dict[str, Any], metadata: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+        return {**extra, "configurable": {**configurable, "thread_id": thread_id}, "metadata": metadata}
+
+    # -- state ----------------------------------------------------------------------------------------
+
+    async def state(self, assistant: Assistant | None, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False) -> dict[str, Any]:
+        if assistant is None:
+            return dict(EMPTY_STATE)
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+        if checkpoint_id:
+            configurable["checkpoint_id"] = checkpoint_id
+        snapshot = await assistant.graph.aget_state({"configurable": configurable}, subgraphs=subgraphs)
+        return thread_state(snapshot)
+
+    async def snapshot(self, assistant: Assistant | None, thread_id: str) -> Any:
+        """The raw `StateSnapshot` at the head of the thread (None when the thread never ran)."""
+        if assistant is None:
+            return None
+        return await assistant.graph.aget_state({"configurable": {"thread_id": thread_id}})
+
+    async def history(
+        self,
+        assistant: Assistant | None,
+        thread_id: str,
+        *,
+        limit: int = 10,
+        before: Any = None,
+        metadata: dict[str, Any] | None = None,
+        checkpoint: dict[str, Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        if assistant is None:
+            return []
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+        for key in ("checkpoint_id", "checkpoint_ns"):
+            if checkpoint and checkpoint.get(key) is not None:
+                configurable[key] = checkpoint[key]
+        if isinstance(before, str):
+            before = {"configurable": {"checkpoint_id": before}}
+        states = []
+        async for snapshot in assistant.graph.aget_state_history(
+            {"configurable": configurable}, limit=limit, before=before, filter=metadata or None
+        ):
+            states.append(thread_state(snapshot))
+        return states
+
+    async def update_state(
+        self, assistant: Assistant, thread_id: str, values: Any, as_node: str | None, checkpoint: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+        if checkpoint:
+            configurable.update({k: v for k, v in checkpoint.items() if k in ("checkpoint_id", "checkpoint_ns") and v is not None})
+        config = await assistant.graph.aupdate_state({"configurable": configurable}, values, as_node=as_node)
+        conf = config["configurable"]
+        ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
+        return {"checkpoint": ref, "configurable": dict(ref), "checkpoint_id": conf["checkpoint_id"]}
+
+    # -- checkpoints ----------------------------------------------------------------------------------
+
+    def take_snapshot(self, thread_id: str) -> CheckpointSnapshot:
+        saver = self.checkpointer
+        checkpoints = {ns: dict(cps) for ns, cps in saver.storage.get(thread_id, {}).items()}
+        writes = {
+            (thread_id, ns, cid): dict(saver.writes[(thread_id, ns, cid)])
+            for ns, cps in checkpoints.items()
+            for cid in cps
+            if (thread_id, ns, cid) in saver.writes
+        }
+        return CheckpointSnapshot(thread_id, checkpoints, writes)
+
+    def restore(self, snap: CheckpointSnapshot) -> None:
+        """Put a thread's checkpoints back as they were when `snap` was taken."""
+        saver = self.checkpointer
+        tid = snap.thread_id
+        for ns, cps in list(saver.storage.get(tid, {}).items()):
+            for cid in list(cps):
+                if cid not in snap.checkpoints.get(ns, {}):
+                    saver.writes.pop((tid, ns, cid), None)
+        saver.storage.pop(tid, None)
+        for ns, cps in snap.checkpoints.items():
+            saver.storage[tid][ns] = dict(cps)
+        for key, value in snap.writes.items():
+            saver.writes[key] = dict(value)
+        for ns, cps in snap.checkpoints.items():
+            for cid in cps:
+                if (tid, ns, cid) not in snap.writes:
+                    saver.writes.pop((tid, ns, cid), None)
+
+    def delete_thread(self, thread_id: str) -> None:
+        self.checkpointer.delete_thread(thread_id)
+
+
+def _legacy_messages(chunk: tuple[Any, dict[str, Any]], seen: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The `messages` stream mode: `messages/metadata` once per message, then `messages/partial|complete`."""
+    message, meta = chunk
+    events: list[tuple[str, Any]] = []
+    if message.id in seen:
+        seen[message.id] = seen[message.id] + message if isinstance(message, BaseMessageChunk) else message
+    else:
+        seen[message.id] = message
+        events.append(("messages/metadata", {message.id: {"metadata": meta}}))
+    current = seen[message.id]
+    if isinstance(current, BaseMessageChunk):
+        events.append(("messages/partial", [message_chunk_to_message(current)]))
+    else:
+        events.append(("messages/complete", [current]))
+    return events

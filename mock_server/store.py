@@ -1,0 +1,202 @@
+"""Threads and runs, in memory.
+
+All state lives on one asyncio event loop. Each mutation is a plain synchronous method, so no request
+can observe a half-done change; check-then-act sequences (such as "is the thread busy? then 409") are
+done without an `await` in between, which is what makes them safe under concurrent requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .wire import now_iso
+
+THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
+RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
+ACTIVE = ("pending", "running")
+
+
+@dataclass
+class Thread:
+    thread_id: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    created_at: str = field(default_factory=now_iso)
+    updated_at: str = ""
+    state_updated_at: str = ""
+    status: str = "idle"
+    config: dict[str, Any] = field(default_factory=dict)
+    values: Any = None
+    # The official server adds `error` and `interrupts` only once a run has finished on the thread.
+    error: Any = None
+    interrupts: dict[str, list[dict[str, Any]]] | None = None
+    has_run: bool = False
+    graph_id: str | None = None
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at
+        self.state_updated_at = self.state_updated_at or self.created_at
+
+    def to_wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "thread_id": self.thread_id,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "state_updated_at": self.state_updated_at,
+            "metadata": self.metadata,
+            "status": self.status,
+            "config": self.config,
+            "values": self.values,
+        }
+        if self.has_run:
+            body["error"] = self.error
+            body["interrupts"] = self.interrupts if self.interrupts is not None else {}
+        return body
+
+
+@dataclass
+class StreamEvent:
+    event: str
+    data: bytes  # compact JSON
+    id: str | None = None
+
+
+@dataclass
+class Run:
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    graph_id: str
+    kwargs: dict[str, Any]
+    metadata: dict[str, Any]
+    multitask_strategy: str | None
+    status: str = "pending"
+    created_at: str = field(default_factory=now_iso)
+    updated_at: str = ""
+    temporary: bool = False
+    on_completion: str = "delete"
+    # Runtime, never on the wire:
+    result: bytes | None = None  # the body /runs/wait and /join answer with
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+    cancel_action: str | None = None
+    events: list[StreamEvent] = field(default_factory=list)  # kept for resumable runs only
+    subscribers: list[asyncio.Queue[StreamEvent | None]] = field(default_factory=list)
+    _last_ms: int = 0
+    _seq: int = 0
+
+    def __post_init__(self) -> None:
+        self.updated_at = self.updated_at or self.created_at
+
+    @property
+    def resumable(self) -> bool:
+        return bool(self.kwargs.get("resumable"))
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "assistant_id": self.assistant_id,
+            "metadata": self.metadata,
+            "status": self.status,
+            "kwargs": self.kwargs,
+            "multitask_strategy": self.multitask_strategy,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self.updated_at = now_iso()
+
+    # -- event broker: what a run streams, fanned out to its live subscribers -------------------------
+
+    def _next_id(self) -> str:
+        # `<epoch ms>-<seq>`, like the official server; unlike it, ids never repeat within a run
+        # (the official in-memory runtime reuses `<ms>-0`, so Last-Event-ID replay can skip events).
+        ms = time.time_ns() // 1_000_000
+        if ms <= self._last_ms:
+            ms, self._seq = self._last_ms, self._seq + 1
+        else:
+            self._seq = 0
+        self._last_ms = ms
+        return f"{ms}-{self._seq}"
+
+    def publish(self, event: str, data: bytes) -> None:
+        item = StreamEvent(event, data, self._next_id() if self.resumable else None)
+        if self.resumable:
+            self.events.append(item)
+        for queue in self.subscribers:
+            queue.put_nowait(item)
+
+    def close_stream(self) -> None:
+        for queue in self.subscribers:
+            queue.put_nowait(None)
+
+    def subscribe(self, last_event_id: str | None = None) -> asyncio.Queue[StreamEvent | None]:
+        """A queue of the run's events from now on; with `last_event_id`, first the stored events after it."""
+        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
+        if last_event_id is not None and self.resumable:
+            after = _event_key(last_event_id)
+            for item in self.events:
+                if item.id is not None and _event_key(item.id) > after:
+                    queue.put_nowait(item)
+        if self.done.is_set():
+            queue.put_nowait(None)
+        else:
+            self.subscribers.append(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[StreamEvent | None]) -> None:
+        if queue in self.subscribers:
+            self.subscribers.remove(queue)
+
+
+def _event_key(event_id: str) -> tuple[int, int]:
+    """Order of `<ms>-<seq>` ids; `-1` (replay everything) and anything unparsable sort first."""
+    ms, _, seq = event_id.partition("-")
+    try:
+        return (int(ms), int(seq or 0))
+    except ValueError:
+        return (-1, -1)
+
+
+class Store:
+    def __init__(self) -> None:
+        self.threads: dict[str, Thread] = {}
+        self.runs: dict[str, Run] = {}
+        self.thread_runs: dict[str, list[str]] = {}  # run ids per thread, oldest first
+
+    def add_thread(self, thread: Thread) -> Thread:
+        self.threads[thread.thread_id] = thread
+        self.thread_runs.setdefault(thread.thread_id, [])
+        return thread
+
+    def remove_thread(self, thread_id: str) -> list[Run]:
+        """Forget a thread and its runs; returns the runs so the caller can stop the active ones."""
+        self.threads.pop(thread_id, None)
+        return [self.runs.pop(rid) for rid in self.thread_runs.pop(thread_id, []) if rid in self.runs]
+
+    def add_run(self, run: Run) -> Run:
+        self.runs[run.run_id] = run
+        self.thread_runs.setdefault(run.thread_id, []).append(run.run_id)
+        return run
+
+    def remove_run(self, run: Run) -> None:
+        self.runs.pop(run.run_id, None)
+        ids = self.thread_runs.get(run.thread_id)
+        if ids and run.run_id in ids:
+            ids.remove(run.run_id)
+
+    def runs_of(self, thread_id: str) -> list[Run]:
+        return [self.runs[rid] for rid in self.thread_runs.get(thread_id, []) if rid in self.runs]
+
+    def active_runs(self, thread_id: str) -> list[Run]:
+        return [run for run in self.runs_of(thread_id) if run.status in ACTIVE]
+
+    def clear(self) -> None:
+        self.threads.clear()
+        self.runs.clear()
+        self.thread_runs.clear()

@@ -1,0 +1,156 @@
+"""The wire format: JSON encoding and LangGraph runtime objects as the official server puts them on the wire."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import time
+import uuid
+from collections import deque
+from typing import Any
+
+import orjson
+from langgraph.errors import EmptyInputError, GraphBubbleUp, InvalidUpdateError, TaskNotFound
+from langgraph.types import Interrupt, Send, StateSnapshot
+
+# Exceptions whose message the official server shows; any other exception is reported as
+# "An internal error occurred" (so a graph's internals are not leaked), keeping the class name.
+_PUBLIC_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    TypeError,
+    KeyError,
+    AttributeError,
+    RuntimeError,
+    RecursionError,
+    TimeoutError,
+    InvalidUpdateError,
+    GraphBubbleUp,
+    EmptyInputError,
+    TaskNotFound,
+)
+
+
+def error_body(exc: BaseException) -> dict[str, str]:
+    """`{"error": <class>, "message": <text>}`, the body of an SSE `error` event and of `__error__`."""
+    message = str(exc) if isinstance(exc, _PUBLIC_ERRORS) else "An internal error occurred"
+    return {"error": type(exc).__name__, "message": message}
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, Send):
+        return {"node": obj.node, "args": obj.arg}
+    if hasattr(obj, "model_dump") and not isinstance(obj, type):
+        return obj.model_dump()
+    if hasattr(obj, "_asdict") and not isinstance(obj, type):
+        return obj._asdict()
+    if isinstance(obj, BaseException):
+        return error_body(obj)
+    if isinstance(obj, (set, frozenset, deque)):
+        return list(obj)
+    if isinstance(obj, datetime.timedelta):
+        return obj.total_seconds()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def dumps(obj: Any) -> bytes:
+    """Compact JSON, as orjson writes it (the official server's encoder)."""
+    return orjson.dumps(obj, default=_default, option=orjson.OPT_NON_STR_KEYS)
+
+
+def loads(data: bytes | str) -> Any:
+    return orjson.loads(data)
+
+
+def now_iso() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def uuid7() -> str:
+    """A UUIDv7 (time-ordered) string, the form of the official server's thread and run ids."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def interrupt_for_state(interrupt: Interrupt) -> dict[str, Any]:
+    """An interrupt as thread and state objects show it: `id`, `value`, and `response_schema` only when set."""
+    item: dict[str, Any] = {"id": interrupt.id, "value": interrupt.value}
+    schema = getattr(interrupt, "response_schema", None)
+    if schema is not None:
+        item["response_schema"] = schema
+    return item
+
+
+def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    configurable = (config or {}).get("configurable") or {}
+    if not configurable.get("thread_id") or not configurable.get("checkpoint_id"):
+        return None
+    ref: dict[str, Any] = {"checkpoint_id": configurable["checkpoint_id"], "thread_id": configurable["thread_id"]}
+    if "checkpoint_ns" in configurable:
+        ref["checkpoint_ns"] = configurable["checkpoint_ns"] or ""
+    if "checkpoint_map" in configurable:
+        ref["checkpoint_map"] = configurable["checkpoint_map"]
+    return ref
+
+
+def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
+    """A `StateSnapshot` as a `ThreadState` body (GET state, history entries)."""
+    tasks = []
+    for task in snapshot.tasks:
+        nested = task.state if isinstance(task.state, StateSnapshot) else None
+        error = task.error
+        tasks.append(
+            {
+                "id": task.id,
+                "name": task.name,
+                "path": list(task.path),
+                "error": repr(error) if isinstance(error, BaseException) else error,
+                "interrupts": [interrupt_for_state(i) for i in task.interrupts],
+                "checkpoint": task.state["configurable"] if task.state is not None and nested is None else None,
+                "state": thread_state(nested) if nested is not None else None,
+                "result": getattr(task, "result", None),
+            }
+        )
+    return {
+        "values": snapshot.values,
+        "next": list(snapshot.next),
+        "tasks": tasks,
+        "metadata": snapshot.metadata,
+        "created_at": snapshot.created_at,
+        "checkpoint": _checkpoint_ref(snapshot.config),
+        "parent_checkpoint": _checkpoint_ref(snapshot.parent_config),
+        "interrupts": [interrupt_for_state(i) for i in snapshot.interrupts],
+        "checkpoint_id": (snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
+        "parent_checkpoint_id": (snapshot.parent_config or {}).get("configurable", {}).get("checkpoint_id"),
+    }
+
+
+EMPTY_STATE: dict[str, Any] = {
+    "values": {},
+    "next": [],
+    "tasks": [],
+    "metadata": None,
+    "created_at": None,
+    "checkpoint": None,
+    "parent_checkpoint": None,
+    "interrupts": [],
+    "checkpoint_id": None,
+    "parent_checkpoint_id": None,
+}
+
+
+def thread_interrupts(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
+    """`Thread.interrupts`: pending interrupts keyed by the id of the task that raised them."""
+    return {t.id: [interrupt_for_state(i) for i in t.interrupts] for t in snapshot.tasks if t.interrupts}
