@@ -136,13 +136,26 @@ def match_path(path: str) -> str | None:
     return next((template for pattern, template in _path_patterns() if pattern.match(path)), None)
 
 
+def _decode_json_content(schema: Any) -> Any:
+    """The schema with each JSON-text string (`contentMediaType: application/json` + `contentSchema`)
+    replaced by its `contentSchema`, to validate SSE events whose `data` has been parsed."""
+    if isinstance(schema, dict):
+        if schema.get("contentMediaType") == "application/json" and "contentSchema" in schema:
+            return _decode_json_content(schema["contentSchema"])
+        return {k: _decode_json_content(v) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_decode_json_content(v) for v in schema]
+    return schema
+
+
 @functools.cache
-def _schema_validator(pointer: tuple[str, ...]) -> Any:
+def _schema_validator(pointer: tuple[str, ...], decode_content: bool = False) -> Any:
     spec = load_spec()
     node: Any = spec
     for part in pointer:
         node = node[part]
-    return jsonschema_rs.validator_for({**node, "components": spec.get("components", {})})
+    root = {**node, "components": spec.get("components", {})}
+    return jsonschema_rs.validator_for(_decode_json_content(root) if decode_content else root)
 
 
 def parse_sse(body: bytes) -> list[dict[str, Any]]:
@@ -194,8 +207,9 @@ def check_response(method: str, path: str, status: int, content_type: str, body:
         return [f"{method} {template} {status}: content type {media!r} not documented ({', '.join(content)})"]
     if "schema" not in content[media]:
         return []
-    validator = _schema_validator((*pointer_base, "content", media, "schema"))
-    instances = parse_sse(body) if media == "text/event-stream" else [json.loads(body)]
+    sse = media == "text/event-stream"
+    validator = _schema_validator((*pointer_base, "content", media, "schema"), decode_content=sse)
+    instances = parse_sse(body) if sse else [json.loads(body)]
     problems = []
     for instance in instances:
         for error in validator.iter_errors(instance):
