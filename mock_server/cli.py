@@ -13,8 +13,8 @@ from rich.console import Console
 from . import __version__
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 _REPO_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
 _PACKAGED_FIXTURES = Path(__file__).resolve().parent / "_bundled" / "scenarios"

@@ -1,0 +1,91 @@
+"""`hitl-mock serve` as a user runs it: a real process, stopped by the test."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+HITL_MOCK = [sys.executable, "-m", "mock_server.cli"]
+GRAPHS = Path(__file__).resolve().parent.parent / "fixtures" / "graphs" / "langgraph.json"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    port = free_port()
+    proc = subprocess.Popen([*HITL_MOCK, "serve", "--port", str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"hitl-mock exited: {proc.stderr.read() if proc.stderr else ''}")
+            try:
+                if httpx.get(url + "/ok", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("hitl-mock did not answer /ok in 30 s")
+        yield proc, url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def one_line_error(*args: str) -> str:
+    proc = subprocess.run([*HITL_MOCK, *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2, (proc.returncode, proc.stdout, proc.stderr)
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    return lines[0]
+
+
+def test_serve_defaults_to_the_bundled_scenarios():
+    with serving() as (_, url):
+        ids = {a["graph_id"] for a in httpx.post(url + "/assistants/search", json={"limit": 50}).json()}
+        assert ids == {"agent", "approve", "multi", "validate", "nointerrupt"}
+        tid = httpx.post(url + "/threads", json={}).json()["thread_id"]
+        result = httpx.post(f"{url}/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "cli"}}).json()
+        assert result["__interrupt__"][0]["value"] == {"text_to_revise": "cli"}
+
+
+def test_serve_python_graphs_from_langgraph_json():
+    with serving("--graphs", str(GRAPHS)) as (_, url):
+        found = httpx.post(url + "/assistants/search", json={"graph_id": "approve"}).json()
+        assert [a["graph_id"] for a in found] == ["approve"]
+
+
+def test_busy_port_is_a_one_line_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        line = one_line_error("serve", "--port", str(port))
+    assert line == f"hitl-mock: port {port} on 127.0.0.1 is already in use; pick another with --port"
+
+
+def test_bad_scenario_file_is_a_one_line_error(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("graph_id: g\nedges: [[START, a]]\nnodes:\n  a:\n    - interupt: {q: 1}\n")
+    line = one_line_error("serve", "--port", str(free_port()), "--scenarios", str(bad))
+    assert line.startswith("hitl-mock: ") and "bad.yaml: nodes.a[0]: a step needs exactly one of" in line
+
+
+def test_missing_paths_and_duplicate_ids(tmp_path: Path):
+    assert "no such file or directory" in one_line_error("serve", "--scenarios", str(tmp_path / "nope"))
+    scenarios = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
+    line = one_line_error("serve", "--port", str(free_port()), "--scenarios", str(scenarios), "--graphs", str(GRAPHS))
+    assert "is defined more than once" in line

@@ -1,0 +1,77 @@
+"""The contract itself: a valid OpenAPI 3.1 document, served by the mock route for route, and a
+response check that really rejects what disagrees with it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from openapi_spec_validator import validate
+
+from mock_server import contract
+from mock_server.http import ROUTES
+
+
+def test_the_spec_is_valid_openapi_3_1():
+    spec = contract.load_spec()
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_every_operation_is_served_and_every_route_is_specified():
+    specified = {(op.method, op.path) for op in contract.operations().values()}
+    served = {(method, r.path) for r in ROUTES for method in r.methods - {"HEAD"}}
+    assert specified == served
+
+
+def test_operations_have_ids_tags_and_summaries():
+    for path, item in contract.load_spec()["paths"].items():
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue  # path-level `parameters`
+            assert op.get("operationId") and op.get("tags") and op.get("summary"), (method, path)
+
+
+def test_the_interrupt_and_command_schemas_are_typed():
+    schemas = contract.load_spec()["components"]["schemas"]
+    assert set(schemas["Interrupt"]["required"]) == {"value", "id"}
+    assert schemas["Interrupt"]["properties"]["id"]["pattern"] == "^[0-9a-f]{32}$"
+    assert {"resume", "update", "goto"} <= set(schemas["Command"]["properties"])
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "body"),
+    [
+        ("GET", "/threads/0193e0b1-0000-7000-8000-000000000001", 200, {"thread_id": "x", "status": "paused"}),
+        ("POST", "/threads/0193e0b1-0000-7000-8000-000000000001/runs/wait", 200, {"__interrupt__": [{"value": 1, "id": "not-hex"}]}),
+        ("GET", "/threads/0193e0b1-0000-7000-8000-000000000001/runs/0193e0b1-0000-7000-8000-000000000002", 200, {"run_id": "r", "status": "interrupted-ish"}),
+        ("GET", "/threads/0193e0b1-0000-7000-8000-000000000001", 404, {"message": "no detail key"}),
+        ("POST", "/threads", 201, {}),
+    ],
+)
+def test_the_response_check_rejects_what_disagrees(method, path, status, body):
+    assert contract.check_response(method, path, status, "application/json", json.dumps(body).encode())
+
+
+def test_the_response_check_reads_sse_events():
+    path = "/threads/0193e0b1-0000-7000-8000-000000000001/runs/stream"
+    good = b'event: metadata\r\ndata: {"run_id":"0193e0b1-0000-7000-8000-000000000002","attempt":1}\r\n\r\n'
+    assert contract.check_response("POST", path, 200, "text/event-stream; charset=utf-8", good) == []
+    bad = b'event: metadata\r\ndata: {"attempt":1}\r\n\r\n'
+    assert contract.check_response("POST", path, 200, "text/event-stream; charset=utf-8", bad)
+    bad_interrupt = b'event: updates\r\ndata: {"__interrupt__":[{"value":1}]}\r\n\r\n'
+    assert contract.check_response("POST", path, 200, "text/event-stream; charset=utf-8", bad_interrupt)
+
+
+def test_request_validation_reads_the_spec():
+    op = contract.operation_for("POST", "/threads/{thread_id}/runs/wait")
+    op.validate({"assistant_id": "agent", "command": {"resume": "x", "bogus": 1}, "unknown": 2})
+    with pytest.raises(contract.BodyError, match="interrupt_before"):
+        op.validate({"assistant_id": "agent", "interrupt_before": "step2"})
+    with pytest.raises(contract.BodyError, match="goto"):
+        op.validate({"assistant_id": "agent", "command": {"goto": 5}})
+
+
+def test_the_mock_serves_the_spec(mock):
+    with mock.http() as http:
+        assert http.get("/openapi.json").json() == contract.load_spec()
