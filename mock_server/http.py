@@ -231,7 +231,12 @@ async def update_state(request: Request) -> Response:
     thread = mgr.get_thread(request.path_params["thread_id"])
     assistant = mgr.assistant_of(thread)
     if assistant is None:
-        raise ApiError(400, f"Thread {thread.thread_id} has no graph yet: run it once before updating its state")
+        raise ApiError(
+            400,
+            f"Thread '{thread.thread_id}' has no assigned graph ID. This usually occurs when no runs have been made "
+            "on this particular thread. This operation requires a graph ID. Please ensure a run has been made for the "
+            "thread or manually update the thread metadata (by setting the 'graph_id' field) before running this operation.",
+        )
     if mgr.store.active_runs(thread.thread_id):
         raise ApiError(409, "Thread is busy: wait for its runs to finish before updating its state")
     checkpoint = dict(body.get("checkpoint") or {})
@@ -478,6 +483,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.detail, exc.headers)
 
 
+class _CORS(CORSMiddleware):
+    """Starlette's CORS, plus the Private Network Access grant the official server adds to preflights
+    (so a page on a public origin may call a mock on localhost)."""
+
+    def preflight_response(self, request_headers: Any) -> Response:
+        response = super().preflight_response(request_headers)
+        response.headers["access-control-allow-private-network"] = "true"
+        return response
+
+
 def create_app(graphs: list[LoadedGraph], *, api_url: str = "") -> Starlette:
     """A mock server app serving `graphs` (an empty store; one checkpointer for all threads)."""
     engine = Engine()
@@ -496,7 +511,7 @@ def create_app(graphs: list[LoadedGraph], *, api_url: str = "") -> Starlette:
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[
             Middleware(
-                CORSMiddleware,
+                _CORS,
                 allow_origins=["*"],
                 allow_methods=["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY"],
                 allow_headers=["*"],

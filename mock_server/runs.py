@@ -285,6 +285,9 @@ class RunManager:
                 raise RuntimeError(f"graph {run.graph_id!r} is no longer loaded")
             kw = run.kwargs
             command = kw["command"]
+            if command and "resume" in command and not await self._has_checkpoint(thread):
+                # The official server fails a resume on a thread that never ran, before the graph runs.
+                raise TypeError("'NoneType' object is not iterable")
             graph_input = to_command(command) if command else kw["input"]
             async for event, chunk in self.engine.stream(
                 assistant,
@@ -331,6 +334,10 @@ class RunManager:
                 self.engine.delete_thread(run.thread_id)
             else:
                 self._pump(run.thread_id)
+
+    async def _has_checkpoint(self, thread: Thread) -> bool:
+        snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)
+        return snapshot is not None and bool((snapshot.config or {}).get("configurable", {}).get("checkpoint_id"))
 
     def cancel(self, run: Run, action: str = "interrupt") -> None:
         """Stop a pending or running run (`interrupt` keeps its checkpoints, `rollback` removes run and checkpoints)."""

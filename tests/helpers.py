@@ -48,8 +48,8 @@ def pending_ids(http: httpx.Client, thread_id: str) -> list[str]:
     tasks = {t["id"]: t["name"] for t in state["tasks"]}
     assert set(thread["interrupts"]) <= set(tasks)
     assert {tasks[k] for k in thread["interrupts"]} <= set(state["next"])
-    if from_thread:
-        assert thread["status"] == "interrupted"
+    if from_thread:  # a failed resume leaves the thread `error` with its interrupts still pending
+        assert thread["status"] in ("interrupted", "error"), thread["status"]
     return from_thread
 
 
