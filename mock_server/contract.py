@@ -87,18 +87,35 @@ def _inline_properties(schema: dict[str, Any], schemas: dict[str, Any]) -> dict[
     return {**schema, "properties": inlined}
 
 
+def _referenced(node: Any, schemas: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """The component schemas `node` reaches through `$ref`s (so each validator compiles only those)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in found:
+                found[name] = schemas[name]
+                _referenced(schemas[name], schemas, found)
+        for value in node.values():
+            _referenced(value, schemas, found)
+    elif isinstance(node, list):
+        for value in node:
+            _referenced(value, schemas, found)
+    return found
+
+
 def _validation_root(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
     """The root a body is validated against, laid out as the official server lays out its validators:
     run bodies through `#/components/schemas/RunCreate...`, other bodies inline. With jsonschema-rs that
     makes every 422 `detail` byte-identical to the official one (e.g. `... in schema["components"]
     ["schemas"]["RunCreateStateful"]["properties"]["stream_mode"]`)."""
-    schemas = dict(components.get("schemas", {}))
+    schemas = _referenced(schema, components.get("schemas", {}), {})
     name = schema.get("$ref", "").rsplit("/", 1)[-1]
     if name in schemas:
         schemas[name] = _inline_properties(schemas[name], schemas)
         if not name.startswith("RunCreate"):
-            return {**schemas[name], "components": {**components, "schemas": schemas}}
-    return {**schema, "components": {**components, "schemas": schemas}}
+            return {**schemas[name], "components": {"schemas": schemas}}
+    return {**schema, "components": {"schemas": schemas}}
 
 
 def operation(operation_id: str) -> Operation:

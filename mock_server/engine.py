@@ -34,10 +34,10 @@ class Assistant:
     source: str
     description: str | None = None
     created_at: str = field(default_factory=now_iso)
+    assistant_id: str = ""  # uuid5 of the graph id; one shared string, kept by every run and thread
 
-    @property
-    def assistant_id(self) -> str:
-        return str(uuid.uuid5(NAMESPACE_GRAPH, self.graph_id))
+    def __post_init__(self) -> None:
+        self.assistant_id = str(uuid.uuid5(NAMESPACE_GRAPH, self.graph_id))
 
     def to_wire(self) -> dict[str, Any]:
         return {

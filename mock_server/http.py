@@ -291,14 +291,14 @@ def _get_run(request: Request) -> Run:
 async def _wait_body(mgr: RunManager, run: Run, cancel_on_disconnect: bool) -> AsyncIterator[bytes]:
     """The wait/join body; a `\\n` every 5 s keeps long waits alive (JSON parsers skip leading whitespace)."""
     try:
-        while not run.done.is_set():
+        while not run.finished:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(run.done.wait()), KEEPALIVE_SECONDS)
-            if not run.done.is_set():
+                await asyncio.wait_for(asyncio.shield(run.wait_finished()), KEEPALIVE_SECONDS)
+            if not run.finished:
                 yield b"\n"
         yield run.result or b"{}"
     finally:
-        if cancel_on_disconnect and not run.done.is_set():
+        if cancel_on_disconnect and not run.finished:
             mgr.cancel(run, "interrupt")
 
 
@@ -325,7 +325,7 @@ async def _sse_body(mgr: RunManager, run: Run, queue: asyncio.Queue[StreamEvent 
             yield _sse_frame(item)
     finally:
         run.unsubscribe(queue)
-        if cancel_on_disconnect and not run.done.is_set():
+        if cancel_on_disconnect and not run.finished:
             mgr.cancel(run, "interrupt")
 
 
@@ -421,7 +421,7 @@ async def join_run(request: Request) -> Response:
         if exc.status != 404 or exc.detail != "Not Found":
             raise
         return _chunked(dumps({"__error__": {"error": "HTTPException", "message": "404: Run not found"}}), headers)
-    if run.done.is_set():
+    if run.finished:
         # The official server answers a finished run from the thread's current state, not the run's result.
         return _chunked(thread_fallback(mgr.store.threads[run.thread_id]), headers)
     return StreamingResponse(_wait_body(mgr, run, query_bool(request, "cancel_on_disconnect")), media_type="application/json", headers=headers)
@@ -464,7 +464,7 @@ async def cancel_run(request: Request) -> Response:
     action = request.query_params.get("action")
     mgr.cancel(run, "rollback" if action == "rollback" else "interrupt")
     if query_bool(request, "wait"):
-        await run.done.wait()
+        await run.wait_finished()
         base = f"/threads/{run.thread_id}/runs/{run.run_id}"
         return json_response({}, headers={"Location": f"{base}/join", "Content-Location": base})
     return Response(status_code=202)

@@ -13,10 +13,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__
 from .engine import Assistant, Engine, to_command
 from .store import Run, Store, Thread
-from .wire import dumps, error_body, is_uuid, loads, now_iso, thread_interrupts, uuid7
+from .wire import compact, dumps, error_body, is_uuid, loads, now_iso, thread_interrupts, uuid7
 
 INTERRUPT_KEY = "__interrupt__"
 BUSY_DETAIL = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
@@ -195,69 +194,19 @@ class RunManager:
         return run
 
     def _new_run(self, thread: Thread, assistant: Assistant, payload: dict[str, Any], checkpoint: dict[str, Any], stateless: bool) -> Run:
-        run_id = uuid7()
-        stream_mode = payload.get("stream_mode") or ["values"]
-        if isinstance(stream_mode, str):
-            stream_mode = [stream_mode]
-        user_config = dict(payload.get("config") or {})
-        base = {"graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
-        run_metadata = {"created_by": "system", **({} if stateless else {"graph_id": assistant.graph_id}), "assistant_id": assistant.assistant_id, **(payload.get("metadata") or {})}
-        request_id = str(uuid.uuid4())
-        configurable = {
-            **(user_config.pop("configurable", None) or {}),
-            "langgraph_auth_user": None,
-            "langgraph_auth_user_id": "",
-            "langgraph_auth_permissions": [],
-            "langgraph_request_id": request_id,
-            "run_id": run_id,
-            "thread_id": thread.thread_id,
-            **base,
-            "user_id": "",
-            **{k: v for k, v in checkpoint.items() if k in ("checkpoint_id", "checkpoint_ns")},
-        }
-        config_metadata = {
-            **base,
-            "user_id": "",
-            "created_by": "system",
-            "run_attempt": 1,
-            "langgraph_version": _langgraph_version(),
-            "langgraph_api_version": f"hitl-mock-{__version__}",
-            "langgraph_plan": "developer",
-            "langgraph_host": "hitl-mock",
-            "langgraph_api_url": self.api_url,
-            "run_id": run_id,
-            "thread_id": thread.thread_id,
-            "langgraph_auth_user_id": "",
-            "langgraph_request_id": request_id,
-            **(payload.get("metadata") or {}),
-        }
-        kwargs = {
-            "input": payload.get("input"),
-            "command": payload.get("command"),
-            "config": {**user_config, "configurable": configurable, "metadata": config_metadata},
-            "context": payload.get("context") or {},
-            "stream_mode": list(stream_mode),
-            "interrupt_before": payload.get("interrupt_before"),
-            "interrupt_after": payload.get("interrupt_after"),
-            "webhook": payload.get("webhook"),
-            "feedback_keys": payload.get("feedback_keys"),
-            "temporary": stateless,
-            "subgraphs": bool(payload.get("stream_subgraphs")),
-            "resumable": bool(payload.get("stream_resumable")),
-            "checkpoint_during": payload.get("checkpoint_during", True),
-            "durability": payload.get("durability") or "async",
-            "after_seconds": payload.get("after_seconds") or 0,
-        }
+        metadata = {"created_by": "system", **({} if stateless else {"graph_id": assistant.graph_id}), "assistant_id": assistant.assistant_id, **(payload.get("metadata") or {})}
         return Run(
-            run_id=run_id,
+            run_id=uuid7(),
             thread_id=thread.thread_id,
             assistant_id=assistant.assistant_id,
             graph_id=assistant.graph_id,
-            kwargs=kwargs,
-            metadata=run_metadata,
+            payload=payload,
+            metadata=metadata,
             multitask_strategy=payload.get("multitask_strategy") or "enqueue",
             temporary=stateless,
             on_completion=payload.get("on_completion") or "delete",
+            checkpoint={k: v for k, v in checkpoint.items() if k in ("checkpoint_id", "checkpoint_ns")} or None,
+            api_url=self.api_url,
         )
 
     def _pump(self, thread_id: str) -> None:
@@ -277,13 +226,13 @@ class RunManager:
         result = RunResult()
         error: dict[str, Any] | None = None
         try:
-            if run.kwargs["after_seconds"]:
-                await asyncio.sleep(run.kwargs["after_seconds"])
+            kw = run.kwargs
+            if kw["after_seconds"]:
+                await asyncio.sleep(kw["after_seconds"])
             run.set_status("running")
             run.publish("metadata", dumps({"run_id": run.run_id, "attempt": 1}))
             if assistant is None:
                 raise RuntimeError(f"graph {run.graph_id!r} is no longer loaded")
-            kw = run.kwargs
             command = kw["command"]
             if command and "resume" in command and not await self._has_checkpoint(thread):
                 # The official server fails a resume on a thread that never ran, before the graph runs.
@@ -326,9 +275,10 @@ class RunManager:
                 await self.refresh_thread(thread, error=error)
                 if run.cancel_action == "rollback":
                     thread.interrupts = None
-                run.result = result.body() or thread_fallback(thread)
-            run.done.set()
+                run.result = compact(result.body() or thread_fallback(thread))
+            run.mark_finished()
             run.close_stream()
+            run.task = None
             if run.temporary and run.on_completion == "delete":
                 self.store.remove_thread(run.thread_id)
                 self.engine.delete_thread(run.thread_id)
@@ -351,14 +301,14 @@ class RunManager:
         else:
             run.set_status("interrupted")
         run.result = b"{}"
-        run.done.set()
+        run.mark_finished()
         run.close_stream()
         thread = self.store.threads.get(run.thread_id)
         if thread is not None and not self.store.active_runs(run.thread_id) and thread.status == "busy":
             thread.status = "interrupted" if thread.interrupts else "idle"
 
     async def wait(self, run: Run) -> bytes:
-        await run.done.wait()
+        await run.wait_finished()
         return run.result or b"{}"
 
     async def stop_all(self) -> None:
@@ -368,9 +318,3 @@ class RunManager:
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-
-
-def _langgraph_version() -> str:
-    from langgraph.version import __version__ as v
-
-    return v

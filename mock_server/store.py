@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wire import now_iso
+from langgraph.version import __version__ as LANGGRAPH_VERSION
+
+from . import __version__
+from .wire import compact, now_iso
 
 THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
 RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
 ACTIVE = ("pending", "running")
 
 
-@dataclass
+@dataclass(slots=True)
 class Thread:
     thread_id: str
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -56,20 +60,20 @@ class Thread:
         return body
 
 
-@dataclass
+@dataclass(slots=True)
 class StreamEvent:
     event: str
     data: bytes  # compact JSON
     id: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Run:
     run_id: str
     thread_id: str
     assistant_id: str
     graph_id: str
-    kwargs: dict[str, Any]
+    payload: dict[str, Any]  # the validated create body; `kwargs` is derived from it when asked for
     metadata: dict[str, Any]
     multitask_strategy: str | None
     status: str = "pending"
@@ -77,9 +81,13 @@ class Run:
     updated_at: str = ""
     temporary: bool = False
     on_completion: str = "delete"
+    checkpoint: dict[str, Any] | None = None
+    api_url: str = ""
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     # Runtime, never on the wire:
     result: bytes | None = None  # the body /runs/wait and /join answer with
-    done: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: bool = False
+    _done: asyncio.Event | None = None  # created only when someone waits (most runs are never waited on twice)
     task: asyncio.Task[None] | None = None
     cancel_action: str | None = None
     events: list[StreamEvent] = field(default_factory=list)  # kept for resumable runs only
@@ -90,9 +98,76 @@ class Run:
     def __post_init__(self) -> None:
         self.updated_at = self.updated_at or self.created_at
 
+    def mark_finished(self) -> None:
+        self.finished = True
+        if self._done is not None:
+            self._done.set()  # waiters hold the event itself; the run need not keep it
+            self._done = None
+
+    async def wait_finished(self) -> None:
+        if self.finished:
+            return
+        if self._done is None:
+            self._done = asyncio.Event()
+        await self._done.wait()
+
     @property
     def resumable(self) -> bool:
-        return bool(self.kwargs.get("resumable"))
+        return bool(self.payload.get("stream_resumable"))
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """What the run executes with, in the shape of the official server's `Run.kwargs` (built on demand:
+        most runs are never read back, and thousands of stored config dicts would dominate memory)."""
+        p = self.payload
+        stream_mode = p.get("stream_mode") or ["values"]
+        user_config = dict(p.get("config") or {})
+        ids = {"graph_id": self.graph_id, "assistant_id": self.assistant_id}
+        configurable = {
+            **(user_config.pop("configurable", None) or {}),
+            "langgraph_auth_user": None,
+            "langgraph_auth_user_id": "",
+            "langgraph_auth_permissions": [],
+            "langgraph_request_id": self.request_id,
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            **ids,
+            "user_id": "",
+            **(self.checkpoint or {}),
+        }
+        metadata = {
+            **ids,
+            "user_id": "",
+            "created_by": "system",
+            "run_attempt": 1,
+            "langgraph_version": LANGGRAPH_VERSION,
+            "langgraph_api_version": f"hitl-mock-{__version__}",
+            "langgraph_plan": "developer",
+            "langgraph_host": "hitl-mock",
+            "langgraph_api_url": self.api_url,
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "langgraph_auth_user_id": "",
+            "langgraph_request_id": self.request_id,
+            **(p.get("metadata") or {}),
+        }
+        return {
+            "input": p.get("input"),
+            "command": p.get("command"),
+            "config": {**user_config, "configurable": configurable, "metadata": metadata},
+            "context": p.get("context") or {},
+            "stream_mode": [stream_mode] if isinstance(stream_mode, str) else list(stream_mode),
+            "interrupt_before": p.get("interrupt_before"),
+            "interrupt_after": p.get("interrupt_after"),
+            "webhook": p.get("webhook"),
+            "feedback_keys": p.get("feedback_keys"),
+            "temporary": self.temporary,
+            "subgraphs": bool(p.get("stream_subgraphs")),
+            "resumable": bool(p.get("stream_resumable")),
+            "checkpoint_during": p.get("checkpoint_during", True),
+            "durability": p.get("durability") or "async",
+            "after_seconds": p.get("after_seconds") or 0,
+        }
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -127,7 +202,7 @@ class Run:
     def publish(self, event: str, data: bytes) -> None:
         item = StreamEvent(event, data, self._next_id() if self.resumable else None)
         if self.resumable:
-            self.events.append(item)
+            self.events.append(StreamEvent(event, compact(data), item.id))
         for queue in self.subscribers:
             queue.put_nowait(item)
 
@@ -143,7 +218,7 @@ class Run:
             for item in self.events:
                 if item.id is not None and _event_key(item.id) > after:
                     queue.put_nowait(item)
-        if self.done.is_set():
+        if self.finished:
             queue.put_nowait(None)
         else:
             self.subscribers.append(queue)
