@@ -5,7 +5,8 @@
     python3 dev.py test [pytest options]             # run the whole test suite
 
 Both first make sure `.venv` exists with this project and its dev dependencies installed (again whenever
-pyproject.toml changes). Standard library only: this runs before anything is installed.
+pyproject.toml changes); `test` also makes `.venv-reference` with the official LangGraph server that the
+parity tests compare the mock with. Standard library only: this runs before anything is installed.
 """
 
 from __future__ import annotations
@@ -20,23 +21,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-STAMP = VENV / ".hitl-kit-installed"
+# The official server, for the parity tests: its own venv (see tests/reference/requirements.txt for why).
+REFERENCE_VENV = ROOT / ".venv-reference"
+REFERENCE_REQUIREMENTS = ROOT / "tests" / "reference" / "requirements.txt"
 
 
 def say(message: str) -> None:
     print(f"[dev.py] {message}", file=sys.stderr, flush=True)
 
 
-def ensure_venv() -> None:
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.is_file() and STAMP.read_text().strip() == wanted:
+def ensure_venv(path: Path, source: Path, install: list[str], what: str) -> None:
+    """Create `path` and pip-install `install` into it, again whenever `source` changes."""
+    stamp = path / ".hitl-kit-installed"
+    wanted = hashlib.sha256(source.read_bytes()).hexdigest()
+    if stamp.is_file() and stamp.read_text().strip() == wanted:
         return
-    if not (BIN / "python").exists():
-        say(f"creating {VENV.relative_to(ROOT)} ...")
-        venv.EnvBuilder(with_pip=True).create(VENV)
-    say("installing the project and its dev dependencies (first run only) ...")
-    subprocess.run([str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", f"{ROOT}[dev]"], check=True)
-    STAMP.write_text(wanted)
+    python = path / BIN.name / "python"
+    if not python.exists():
+        say(f"creating {path.relative_to(ROOT)} ...")
+        venv.EnvBuilder(with_pip=True).create(path)
+    say(f"installing {what} into {path.relative_to(ROOT)} (first run only) ...")
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *install], check=True)
+    stamp.write_text(wanted)
 
 
 def main(argv: list[str]) -> int:
@@ -44,7 +50,9 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        ensure_venv()
+        ensure_venv(VENV, ROOT / "pyproject.toml", ["-e", f"{ROOT}[dev]"], "the project and its dev dependencies")
+        if argv[0] == "test":
+            ensure_venv(REFERENCE_VENV, REFERENCE_REQUIREMENTS, ["-r", str(REFERENCE_REQUIREMENTS)], "the official LangGraph server")
     except subprocess.CalledProcessError as exc:
         say(f"installing dependencies failed (exit {exc.returncode}); see the pip output above")
         return 1

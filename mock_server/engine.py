@@ -10,7 +10,7 @@ run can be rolled back.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +19,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
-from .wire import EMPTY_STATE, now_iso, thread_state
+from .wire import EMPTY_STATE, interrupt_for_state, now_iso, thread_state
 
 # The namespace the official server derives system assistant ids from (uuid5 of the graph id).
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -69,6 +69,34 @@ def to_command(command: dict[str, Any]) -> Command:
     )
 
 
+class ServerCheckpointer(InMemorySaver):
+    """LangGraph's in-memory checkpointer, storing the run's config metadata on each checkpoint as the
+    official server's does (LangGraph alone leaves out `thread_id`, which the server's metadata carries)."""
+
+    def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
+        metadata = {**(config.get("metadata") or {}), **metadata}
+        return super().put(config, checkpoint, metadata, new_versions)
+
+
+@dataclass
+class CheckpointEvent:
+    """A run's latest root `checkpoint` debug event, with the run's `task_result` events merged into its
+    tasks: what the official server sets a thread's values, interrupts and status from when a run ends."""
+
+    values: Any
+    next: list[str]
+    tasks: list[dict[str, Any]]
+
+    def task_result(self, result: dict[str, Any]) -> None:
+        for task in self.tasks:
+            if task["id"] == result["id"]:
+                task.update(result)
+                return
+
+    def interrupts(self) -> dict[str, list[dict[str, Any]]]:
+        return {t["id"]: [interrupt_for_state(i) for i in t["interrupts"]] for t in self.tasks if t.get("interrupts")}
+
+
 @dataclass
 class CheckpointSnapshot:
     """What a thread's checkpoints were before a run, so a `rollback` can restore exactly that."""
@@ -80,7 +108,7 @@ class CheckpointSnapshot:
 
 class Engine:
     def __init__(self) -> None:
-        self.checkpointer = InMemorySaver()
+        self.checkpointer = ServerCheckpointer()
         self.assistants: dict[str, Assistant] = {}
 
     # -- graphs ---------------------------------------------------------------------------------------
@@ -113,13 +141,19 @@ class Engine:
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         context: Any = None,
+        on_checkpoint: Callable[[CheckpointEvent], None] | None = None,
     ) -> AsyncIterator[tuple[str, Any]]:
-        """Run the graph; yield `(event name, data)` for the requested stream modes, as the server names them."""
+        """Run the graph; yield `(event name, data)` for the requested stream modes, as the server names them.
+
+        `debug` is always streamed internally (as the official server does): its root checkpoint and task
+        result events are what `on_checkpoint` receives.
+        """
         modes = set(stream_mode) - {"events"}
         if "messages-tuple" in modes:
             modes.discard("messages-tuple")
             modes.add("messages")
-        modes.add("values")  # astream needs one mode; events of unrequested modes are dropped below
+        modes.add("debug")
+        latest: CheckpointEvent | None = None
         kwargs: dict[str, Any] = {}
         if interrupt_before is not None:
             kwargs["interrupt_before"] = interrupt_before
@@ -136,6 +170,13 @@ class Engine:
             else:
                 (mode, chunk), ns = item, ()
             suffix = "|" + "|".join(ns) if ns else ""
+            if mode == "debug" and not ns and on_checkpoint is not None:
+                if chunk["type"] == "checkpoint":
+                    payload = chunk["payload"]
+                    latest = CheckpointEvent(payload["values"], list(payload["next"]), [dict(t) for t in payload["tasks"]])
+                    on_checkpoint(latest)
+                elif chunk["type"] == "task_result" and latest is not None:
+                    latest.task_result(chunk["payload"])
             if mode == "messages":
                 if "messages-tuple" in stream_mode:
                     yield "messages" + suffix, chunk

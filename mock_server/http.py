@@ -75,6 +75,21 @@ def query_int(request: Request, name: str, default: int) -> int:
         raise ApiError(422, f"Invalid {name}: must be an integer") from None
 
 
+def stream_modes(request: Request) -> set[str] | None:
+    """`?stream_mode=` in the encodings the JS SDKs send: repeated keys (1.15) or one JSON array (2.0)."""
+    modes: list[str] = []
+    for value in request.query_params.getlist("stream_mode"):
+        if value.startswith("["):
+            try:
+                parsed = loads(value)
+            except ValueError:
+                raise ApiError(422, f"Invalid stream_mode: {value}") from None
+            modes += [m for m in parsed if isinstance(m, str)] if isinstance(parsed, list) else []
+        elif value:
+            modes.append(value)
+    return {"messages" if m == "messages-tuple" else m for m in modes} or None
+
+
 def query_bool(request: Request, name: str) -> bool:
     return request.query_params.get(name, "").lower() in ("1", "true", "yes")
 
@@ -339,12 +354,14 @@ async def _create(request: Request, stateless: bool) -> tuple[RunManager, Run, d
 @route("/threads/{thread_id}/runs", "POST")
 async def create_run(request: Request) -> Response:
     _, run, _ = await _create(request, stateless=False)
+    run.awaiting_first_join = True
     return json_response(run.to_wire(), headers={"Content-Location": _run_paths(run)[0]})
 
 
 @route("/runs", "POST")
 async def create_run_stateless(request: Request) -> Response:
     _, run, _ = await _create(request, stateless=True)
+    run.awaiting_first_join = True
     return json_response(run.to_wire(), headers={"Content-Location": f"/runs/{run.run_id}"})
 
 
@@ -421,7 +438,7 @@ async def join_run(request: Request) -> Response:
         if exc.status != 404 or exc.detail != "Not Found":
             raise
         return _chunked(dumps({"__error__": {"error": "HTTPException", "message": "404: Run not found"}}), headers)
-    if run.finished:
+    if run.finished and not run.claim_first_join():
         # The official server answers a finished run from the thread's current state, not the run's result.
         return _chunked(thread_fallback(mgr.store.threads[run.thread_id]), headers)
     return StreamingResponse(_wait_body(mgr, run, query_bool(request, "cancel_on_disconnect")), media_type="application/json", headers=headers)
@@ -443,7 +460,7 @@ async def join_run_stream(request: Request) -> Response:
             yield _sse_frame(StreamEvent("error", dumps({"error": "HTTPException", "message": "404: Run not found"})))
 
         return sse_response(not_found(), headers)
-    queue = run.subscribe(request.headers.get("last-event-id"))
+    queue = run.subscribe(request.headers.get("last-event-id"), stream_modes(request))
     return sse_response(_sse_body(mgr, run, queue, query_bool(request, "cancel_on_disconnect")), headers)
 
 

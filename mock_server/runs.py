@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from .engine import Assistant, Engine, to_command
+from .engine import Assistant, CheckpointEvent, Engine, to_command
 from .store import Run, Store, Thread
 from .wire import compact, dumps, error_body, is_uuid, loads, now_iso, thread_interrupts, uuid7
+
+logger = logging.getLogger("hitl_mock")
 
 INTERRUPT_KEY = "__interrupt__"
 BUSY_DETAIL = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
@@ -114,14 +117,25 @@ class RunManager:
                 run.task.cancel()
         self.engine.delete_thread(thread.thread_id)
 
-    async def refresh_thread(self, thread: Thread, *, error: dict[str, Any] | None = None) -> None:
-        """Derive a thread's values, interrupts and status from its head checkpoint (after a run or a state update)."""
-        snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)
+    async def refresh_thread(self, thread: Thread, *, error: dict[str, Any] | None = None, checkpoint: CheckpointEvent | None = None) -> None:
+        """Set a thread's values, interrupts and status after a run or a state update.
+
+        After a run that checkpointed, they come from the run's last checkpoint event (with its task results
+        merged in), as the official server derives them; otherwise from the head of the thread's checkpoints.
+        """
         now = now_iso()
         thread.has_run = True
         thread.error = error
         thread.updated_at = thread.state_updated_at = now
         failed = error is not None and error.get("error") not in ("UserInterrupt", "UserRollback")
+        if checkpoint is not None:
+            thread.values = checkpoint.values
+            thread.interrupts = checkpoint.interrupts()
+            thread.status = "error" if failed else ("interrupted" if checkpoint.next else "idle")
+            if self.store.active_runs(thread.thread_id):
+                thread.status = "busy"
+            return
+        snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)
         if snapshot is None or snapshot.config is None or "checkpoint_id" not in snapshot.config.get("configurable", {}):
             thread.values = {} if failed else None
             thread.interrupts = {}
@@ -225,10 +239,15 @@ class RunManager:
         snapshot = self.engine.take_snapshot(run.thread_id)
         result = RunResult()
         error: dict[str, Any] | None = None
+        checkpoint: CheckpointEvent | None = None
+
+        def on_checkpoint(event: CheckpointEvent) -> None:
+            nonlocal checkpoint
+            checkpoint = event
         try:
             kw = run.kwargs
-            if kw["after_seconds"]:
-                await asyncio.sleep(kw["after_seconds"])
+            if run.payload.get("after_seconds"):
+                await asyncio.sleep(run.payload["after_seconds"])
             run.set_status("running")
             run.publish("metadata", dumps({"run_id": run.run_id, "attempt": 1}))
             if assistant is None:
@@ -241,12 +260,13 @@ class RunManager:
             async for event, chunk in self.engine.stream(
                 assistant,
                 graph_input,
-                kw["config"],
+                run.execution_config(),
                 stream_mode=kw["stream_mode"],
                 subgraphs=kw["subgraphs"],
                 interrupt_before=kw["interrupt_before"],
                 interrupt_after=kw["interrupt_after"],
                 context=kw["context"],
+                on_checkpoint=on_checkpoint,
             ):
                 data = dumps(chunk)
                 run.publish(event, data)
@@ -271,19 +291,24 @@ class RunManager:
             error = body
             run.set_status("error")
         finally:
-            if run.cancel_action != "delete":
-                await self.refresh_thread(thread, error=error)
-                if run.cancel_action == "rollback":
-                    thread.interrupts = None
-                run.result = compact(result.body() or thread_fallback(thread))
-            run.mark_finished()
-            run.close_stream()
-            run.task = None
-            if run.temporary and run.on_completion == "delete":
-                self.store.remove_thread(run.thread_id)
-                self.engine.delete_thread(run.thread_id)
-            else:
-                self._pump(run.thread_id)
+            try:
+                if run.cancel_action != "delete":
+                    await self.refresh_thread(thread, error=error, checkpoint=None if run.cancel_action == "rollback" else checkpoint)
+                    if run.cancel_action == "rollback":
+                        thread.interrupts = None
+                    run.result = compact(result.body() or thread_fallback(thread))
+            except Exception:  # a bug here must not leave the run (and everyone waiting on it) hanging
+                logger.exception("hitl-mock: finishing run %s failed", run.run_id)
+                run.result = run.result or dumps({"__error__": {"error": "InternalError", "message": "the mock failed to finish this run"}})
+            finally:
+                run.mark_finished()
+                run.close_stream()
+                run.task = None
+                if run.temporary and run.on_completion == "delete":
+                    self.store.remove_thread(run.thread_id)
+                    self.engine.delete_thread(run.thread_id)
+                else:
+                    self._pump(run.thread_id)
 
     async def _has_checkpoint(self, thread: Thread) -> bool:
         snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)

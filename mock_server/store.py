@@ -84,6 +84,7 @@ class Run:
     checkpoint: dict[str, Any] | None = None
     api_url: str = ""
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    awaiting_first_join: bool = False  # a background run (POST .../runs) nobody has joined yet
     # Runtime, never on the wire:
     result: bytes | None = None  # the body /runs/wait and /join answer with
     finished: bool = False
@@ -135,22 +136,19 @@ class Run:
             "user_id": "",
             **(self.checkpoint or {}),
         }
-        metadata = {
-            **ids,
-            "user_id": "",
-            "created_by": "system",
-            "run_attempt": 1,
-            "langgraph_version": LANGGRAPH_VERSION,
-            "langgraph_api_version": f"hitl-mock-{__version__}",
-            "langgraph_plan": "developer",
-            "langgraph_host": "hitl-mock",
-            "langgraph_api_url": self.api_url,
-            "run_id": self.run_id,
-            "thread_id": self.thread_id,
-            "langgraph_auth_user_id": "",
-            "langgraph_request_id": self.request_id,
-            **(p.get("metadata") or {}),
-        }
+        # As on the official server: a stateless run's metadata names no graph, and the attempt and
+        # host keys are added when the run starts.
+        metadata: dict[str, Any] = {"created_by": "system", **({"assistant_id": self.assistant_id} if self.temporary else ids)}
+        if self.status != "pending":
+            metadata |= {
+                "run_attempt": 1,
+                "langgraph_version": LANGGRAPH_VERSION,
+                "langgraph_api_version": f"hitl-mock-{__version__}",
+                "langgraph_plan": "developer",
+                "langgraph_host": "hitl-mock",
+                "langgraph_api_url": self.api_url,
+            }
+        metadata |= p.get("metadata") or {}
         return {
             "input": p.get("input"),
             "command": p.get("command"),
@@ -166,8 +164,14 @@ class Run:
             "resumable": bool(p.get("stream_resumable")),
             "checkpoint_during": p.get("checkpoint_during", True),
             "durability": p.get("durability") or "async",
-            "after_seconds": p.get("after_seconds") or 0,
         }
+
+    def execution_config(self) -> dict[str, Any]:
+        """The config the graph runs with: the stored one, with the run and thread in its metadata (from
+        there they reach checkpoint metadata and `messages` stream metadata, as on the official server)."""
+        config = self.kwargs["config"]
+        config["metadata"] = {**config["metadata"], "run_id": self.run_id, "thread_id": self.thread_id}
+        return config
 
     def to_wire(self) -> dict[str, Any]:
         return {
@@ -180,6 +184,7 @@ class Run:
             "multitask_strategy": self.multitask_strategy,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "langsmith_session_name": None,
         }
 
     def set_status(self, status: str) -> None:
@@ -199,9 +204,18 @@ class Run:
         self._last_ms = ms
         return f"{ms}-{self._seq}"
 
+    def claim_first_join(self) -> bool:
+        """True for the first join of a background run. On the official server that join arrives while the
+        run is still queued (about 1 s), so it sees the whole run; runs start at once here, so a background
+        run keeps its events until its first joiner takes them."""
+        first, self.awaiting_first_join = self.awaiting_first_join, False
+        if first and not self.resumable:
+            self.events = []
+        return first
+
     def publish(self, event: str, data: bytes) -> None:
         item = StreamEvent(event, data, self._next_id() if self.resumable else None)
-        if self.resumable:
+        if self.resumable or self.awaiting_first_join:
             self.events.append(StreamEvent(event, compact(data), item.id))
         for queue in self.subscribers:
             queue.put_nowait(item)
@@ -210,12 +224,18 @@ class Run:
         for queue in self.subscribers:
             queue.put_nowait(None)
 
-    def subscribe(self, last_event_id: str | None = None) -> asyncio.Queue[StreamEvent | None]:
-        """A queue of the run's events from now on; with `last_event_id`, first the stored events after it."""
-        queue: asyncio.Queue[StreamEvent | None] = asyncio.Queue()
-        if last_event_id is not None and self.resumable:
+    def subscribe(self, last_event_id: str | None = None, modes: set[str] | None = None) -> asyncio.Queue[StreamEvent | None]:
+        """A queue of the run's events from now on: with `last_event_id` (resumable runs), first the stored
+        events after it; for the first joiner of a background run, first all it missed. With `modes`, only
+        events of those stream modes (plus `metadata` and `error`)."""
+        queue: asyncio.Queue[StreamEvent | None] = FilteredQueue(modes)
+        stored = list(self.events)
+        if self.claim_first_join() and last_event_id is None:
+            for item in stored:
+                queue.put_nowait(item)
+        elif last_event_id is not None and self.resumable:
             after = _event_key(last_event_id)
-            for item in self.events:
+            for item in stored:
                 if item.id is not None and _event_key(item.id) > after:
                     queue.put_nowait(item)
         if self.finished:
@@ -227,6 +247,18 @@ class Run:
     def unsubscribe(self, queue: asyncio.Queue[StreamEvent | None]) -> None:
         if queue in self.subscribers:
             self.subscribers.remove(queue)
+
+
+class FilteredQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """A subscriber queue that drops events of stream modes it did not ask for."""
+
+    def __init__(self, modes: set[str] | None) -> None:
+        super().__init__()
+        self.modes = modes | {"metadata", "error"} if modes else None
+
+    def put_nowait(self, item: StreamEvent | None) -> None:
+        if item is None or self.modes is None or item.event.split("|", 1)[0] in self.modes:
+            super().put_nowait(item)
 
 
 def _event_key(event_id: str) -> tuple[int, int]:

@@ -90,8 +90,11 @@ def is_uuid(value: str) -> bool:
     return True
 
 
-def interrupt_for_state(interrupt: Interrupt) -> dict[str, Any]:
-    """An interrupt as thread and state objects show it: `id`, `value`, and `response_schema` only when set."""
+def interrupt_for_state(interrupt: Interrupt | dict[str, Any]) -> dict[str, Any]:
+    """An interrupt as thread and state objects show it: `id`, `value`, and `response_schema` only when set.
+    (LangGraph gives `Interrupt` objects in snapshots and plain dicts in debug events.)"""
+    if isinstance(interrupt, dict):
+        interrupt = Interrupt(value=interrupt.get("value"), id=interrupt["id"], response_schema=interrupt.get("response_schema"))
     item: dict[str, Any] = {"id": interrupt.id, "value": interrupt.value}
     schema = getattr(interrupt, "response_schema", None)
     if schema is not None:

@@ -15,6 +15,8 @@ import pytest
 from mock_server import contract
 from mock_server.testing import MockServer
 
+from .official import official_server
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "fixtures" / "scenarios"
 GRAPHS = ROOT / "fixtures" / "graphs" / "langgraph.json"
@@ -110,3 +112,30 @@ def responses_conform_to_spec(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     problems = [p for server in used.values() for p in server.recorder.take()]
     assert not problems, "responses that disagree with openapi/openapi.yaml:\n" + "\n".join(problems)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-official",
+        action="store_true",
+        help="skip the tests that need the official LangGraph server (langgraph dev); CI runs them",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "official: needs the official LangGraph server (skipped with --no-official)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--no-official"):
+        skip = pytest.mark.skip(reason="--no-official")
+        for item in items:
+            if "official" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def official() -> Iterator[str]:
+    """The URL of the official server (langgraph dev on fixtures/graphs), started once per session and always stopped."""
+    with official_server() as url:
+        yield url

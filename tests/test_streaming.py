@@ -98,17 +98,43 @@ def test_resumable_stream_ids_and_last_event_id_replay(mock):
         assert http.get(join).content == b""
 
 
-def test_join_stream_of_a_live_run_and_join(mock):
+def test_join_stream_of_a_background_run_and_join(mock):
     with mock.http() as http:
         tid = new_thread(http)
         run_obj = http.post(f"/threads/{tid}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 0.3}, "stream_mode": ["updates"]}).json()
         base = f"/threads/{tid}/runs/{run_obj['run_id']}"
-        joined = parse_sse(http.get(base + "/stream").content)
-        assert [e["event"] for e in joined] == ["updates", "updates"]
+        # the first joiner sees the whole run, as it would have attached while the run was queued
+        joined = parse_sse(http.get(base + "/stream", params={"cancel_on_disconnect": "0"}).content)
+        assert [e["event"] for e in joined] == ["metadata", "updates", "updates"]
+        assert http.get(base + "/stream").content == b""  # later joiners of a finished run: nothing more
         r = http.get(base + "/join")
         assert r.headers["location"] == base + "/join" and r.headers["content-location"] == base
         assert r.json()["steps"] == ["step1", "step2"]
         assert http.get(base).json()["status"] == "success"
+
+
+def test_first_join_of_a_background_run_gets_its_result(mock):
+    with mock.http() as http:
+        tid = new_thread(http)
+        run_obj = http.post(f"/threads/{tid}/runs", json={"assistant_id": "agent", "input": {"some_text": "bg"}}).json()
+        base = f"/threads/{tid}/runs/{run_obj['run_id']}"
+        first = http.get(base + "/join").json()
+        assert first["some_text"] == "bg" and first["__interrupt__"][0]["response_schema"] is None
+        # later joins answer from the thread, as the official server does for a finished run
+        assert http.get(base + "/join").json() == {"__interrupt__": [{"id": first["__interrupt__"][0]["id"], "value": {"text_to_revise": "bg"}}]}
+
+
+def test_join_stream_filters_stream_modes_in_both_sdk_encodings(mock):
+    with mock.http() as http:
+        tid = new_thread(http)
+        body = {"assistant_id": "nointerrupt", "input": {}, "stream_mode": ["values", "updates", "custom"], "stream_resumable": True}
+        r = http.post(f"/threads/{tid}/runs/stream", json=body)
+        join = r.headers["content-location"] + "/stream"
+        everything = [e["event"] for e in parse_sse(r.content)]
+        assert {"values", "updates", "custom"} <= set(everything)
+        for params in ({"stream_mode": '["updates","custom"]'}, [("stream_mode", "updates"), ("stream_mode", "custom")]):
+            replay = parse_sse(http.get(join, params=params, headers={"Last-Event-ID": "-1"}).content)
+            assert [e["event"] for e in replay] == [e for e in everything if e in ("metadata", "updates", "custom")]
 
 
 def test_sdk_streaming_resume(mock):

@@ -1,0 +1,74 @@
+"""The official LangGraph server (`langgraph dev`) on fixtures/graphs, as the reference for parity tests.
+
+It comes from `.venv-reference` (made by `python3 dev.py test` from tests/reference/requirements.txt).
+Nothing is installed here: if the server is missing, the tests that need it fail and say how to get it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGGRAPH = ROOT / ".venv-reference" / "bin" / "langgraph"
+GRAPHS = ROOT / "fixtures" / "graphs"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def official_server(timeout: float = 120) -> Iterator[str]:
+    """Start `langgraph dev` on a fresh copy of fixtures/graphs; yield its URL; always stop it."""
+    if url := os.environ.get("HITL_OFFICIAL_URL"):
+        yield url.rstrip("/")
+        return
+    if not LANGGRAPH.exists():
+        raise RuntimeError(f"{LANGGRAPH.relative_to(ROOT)} is missing: run the tests with `python3 dev.py test` (it installs the official server), or pass --no-official")
+    with tempfile.TemporaryDirectory(prefix="hitl-official-") as tmp:
+        workdir = Path(tmp) / "graphs"
+        shutil.copytree(GRAPHS, workdir, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
+        port = free_port()
+        log = open(Path(tmp) / "server.log", "w+")
+        env = {**os.environ, "LANGGRAPH_NO_BROWSER": "1", "NO_COLOR": "1"}
+        proc = subprocess.Popen(
+            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"langgraph dev exited ({proc.returncode}):\n{log.read()[-3000:]}")
+                try:
+                    if httpx.get(url + "/ok", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"langgraph dev did not answer /ok within {timeout:.0f} s")
+                time.sleep(0.2)
+            yield url
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(timeout=15)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            log.close()

@@ -1,0 +1,195 @@
+"""HITL paths for every fixture behaviour and branch, as plain HTTP. A flow records every exchange
+(status, the headers clients read, the parsed body or SSE events) so two servers can be compared."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from mock_server.contract import parse_sse
+
+HEADERS = ("content-type", "location", "content-location", "x-pagination-next")
+
+
+class Session:
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=120)
+        self.log: list[dict[str, Any]] = []
+
+    def call(self, label: str, method: str, path: str, body: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
+        kwargs: dict[str, Any] = {"headers": headers or {}}
+        if raw is not None:
+            kwargs["content"] = raw
+            kwargs["headers"] = {"content-type": "application/json", **kwargs["headers"]}
+        elif body is not None:
+            kwargs["json"] = body
+        r = self.http.request(method, path, **kwargs)
+        media = r.headers.get("content-type", "")
+        parsed: Any
+        if "text/event-stream" in media:
+            parsed = parse_sse(r.content)
+        elif r.content.strip():
+            parsed = r.json()
+        else:
+            parsed = None
+        self.log.append({"label": label, "status": r.status_code, "headers": {h: r.headers.get(h) for h in HEADERS}, "body": parsed})
+        return parsed
+
+    def thread(self) -> str:
+        return self.call("create thread", "POST", "/threads", {})["thread_id"]
+
+    def surfaces(self, tid: str, label: str) -> None:
+        """Every place a thread's interrupt shows: the thread, its state, its history, its runs."""
+        self.call(f"{label}: thread", "GET", f"/threads/{tid}")
+        self.call(f"{label}: state", "GET", f"/threads/{tid}/state")
+        self.call(f"{label}: history", "POST", f"/threads/{tid}/history", {"limit": 20})
+        self.call(f"{label}: runs", "GET", f"/threads/{tid}/runs")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _wait(s: Session, label: str, tid: str, assistant: str, **body: Any) -> Any:
+    return s.call(label, "POST", f"/threads/{tid}/runs/wait", {"assistant_id": assistant, **body})
+
+
+def agent(s: Session) -> None:
+    tid = s.thread()
+    s.call("fresh thread", "GET", f"/threads/{tid}")
+    s.call("fresh state", "GET", f"/threads/{tid}/state")
+    first = _wait(s, "wait with input", tid, "agent", input={"some_text": "original text"})
+    s.surfaces(tid, "interrupted")
+    run_id = s.log[-1]["body"][0]["run_id"]
+    s.call("run", "GET", f"/threads/{tid}/runs/{run_id}")
+    s.call("join finished", "GET", f"/threads/{tid}/runs/{run_id}/join")
+    iid = first["__interrupt__"][0]["id"]
+    _wait(s, "wrong id", tid, "agent", command={"resume": {"0" * 32: "nope"}})
+    _wait(s, "resume by id map", tid, "agent", command={"resume": {iid: "Edited text"}})
+    s.surfaces(tid, "resumed")
+    _wait(s, "resume when idle", tid, "agent", command={"resume": "late"})
+    _wait(s, "new input", tid, "agent", input={"some_text": "second"})
+    s.call("stream resume", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "command": {"resume": "streamed"}, "stream_mode": ["values", "updates"]})
+    s.surfaces(tid, "after stream")
+
+
+def agent_streams(s: Session) -> None:
+    tid = s.thread()
+    s.call("stream input", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": {"some_text": "orig"}, "stream_mode": ["values", "updates"]})
+    s.call("stream default mode", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": {"some_text": "x"}})
+    events = s.call("stream resumable", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "command": {"resume": "y"}, "stream_mode": ["updates"], "stream_resumable": True})
+    run_id = events[0]["data"]["run_id"]
+    s.call("join stream replay", "GET", f"/threads/{tid}/runs/{run_id}/stream", headers={"Last-Event-ID": "-1"})
+    s.call("join stream finished", "GET", f"/threads/{tid}/runs/{run_id}/stream")
+    s.call("stateless wait", "POST", "/runs/wait", {"assistant_id": "agent", "input": {"some_text": "sl"}})
+    s.call("stateless stream", "POST", "/runs/stream", {"assistant_id": "agent", "input": {"some_text": "sl"}, "stream_mode": ["values", "updates"]})
+
+
+def _approve(s: Session, branch: str, decision: Any) -> None:
+    tid = s.thread()
+    _wait(s, f"{branch}: propose", tid, "approve", input={"request": "hello"})
+    s.surfaces(tid, f"{branch}: interrupted")
+    s.call(f"{branch}: resume", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "approve", "command": {"resume": decision}, "stream_mode": ["updates", "values"]})
+    s.surfaces(tid, f"{branch}: done")
+
+
+def approve(s: Session) -> None:
+    _approve(s, "approve", {"action": "approve"})
+
+
+def approve_edit(s: Session) -> None:
+    _approve(s, "edit", {"action": "edit", "args": {"to": "alice@example.com"}})
+
+
+def approve_reject(s: Session) -> None:
+    _approve(s, "reject", {"action": "reject"})
+
+
+def multi(s: Session) -> None:
+    tid = s.thread()
+    first = _wait(s, "wait", tid, "multi", input={"answers": []})
+    s.surfaces(tid, "two pending")
+    _wait(s, "single value with two pending", tid, "multi", command={"resume": "x"})
+    s.call("thread after error", "GET", f"/threads/{tid}")
+    by_q = {i["value"]["q"]: i["id"] for i in first["__interrupt__"]}
+    _wait(s, "map with one id", tid, "multi", command={"resume": {by_q["A?"]: "alpha"}})
+    s.call("thread after partial", "GET", f"/threads/{tid}")
+    _wait(s, "map with the other id", tid, "multi", command={"resume": {by_q["B?"]: "beta"}})
+    _wait(s, "first of two in one node", tid, "multi", command={"resume": "one"})
+    _wait(s, "second of two in one node", tid, "multi", command={"resume": "two"})
+    s.surfaces(tid, "done")
+
+
+def multi_map(s: Session) -> None:
+    tid = s.thread()
+    first = _wait(s, "wait", tid, "multi", input={"answers": []})
+    ids = {i["value"]["q"]: i["id"] for i in first["__interrupt__"]}
+    s.call("map with both ids", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "multi", "command": {"resume": {ids["A?"]: "alpha", ids["B?"]: "beta"}}, "stream_mode": ["updates", "values"]})
+    s.surfaces(tid, "after map")
+
+
+def validate(s: Session) -> None:
+    tid = s.thread()
+    _wait(s, "ask", tid, "validate", input={})
+    for value in ("abc", -5, 0, True):
+        _wait(s, f"invalid {value!r}", tid, "validate", command={"resume": value})
+    s.surfaces(tid, "after invalid answers")
+    _wait(s, "valid", tid, "validate", command={"resume": 42})
+    s.surfaces(tid, "done")
+
+
+def nointerrupt(s: Session) -> None:
+    tid = s.thread()
+    s.call("stream all modes", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "nointerrupt", "input": {}, "stream_mode": ["values", "updates", "custom", "messages-tuple"]})
+    _wait(s, "fail", tid, "nointerrupt", input={"fail": True})
+    s.call("thread in error", "GET", f"/threads/{tid}")
+    s.call("stream fail", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "nointerrupt", "input": {"fail": True}})
+    tid2 = s.thread()
+    _wait(s, "breakpoint", tid2, "nointerrupt", input={}, interrupt_before=["step2"])
+    s.surfaces(tid2, "at breakpoint")
+    s.call("continue streamed", "POST", f"/threads/{tid2}/runs/stream", {"assistant_id": "nointerrupt", "input": None, "stream_mode": ["updates"]})
+
+
+def errors(s: Session) -> None:
+    tid = s.thread()
+    unknown = "00000000-0000-4000-8000-000000000000"
+    s.call("unknown thread", "GET", f"/threads/{unknown}")
+    s.call("unknown thread state", "GET", f"/threads/{unknown}/state")
+    s.call("run on unknown thread", "POST", f"/threads/{unknown}/runs/wait", {"assistant_id": "agent", "input": {}})
+    s.call("non-uuid thread", "GET", "/threads/not-a-uuid")
+    s.call("run on non-uuid thread", "POST", "/threads/not-a-uuid/runs/wait", {"assistant_id": "agent", "input": {}})
+    s.call("unknown assistant", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "nope", "input": {}})
+    s.call("unknown assistant uuid", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": unknown, "input": {}})
+    s.call("malformed json", "POST", f"/threads/{tid}/runs/wait", raw=b"{not json")
+    s.call("missing assistant", "POST", f"/threads/{tid}/runs/wait", {"input": {}})
+    s.call("bad stream_mode", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "stream_mode": 5})
+    s.call("bad command", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "command": "x"})
+    s.call("bad goto", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "command": {"goto": 5}})
+    s.call("bad strategy", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "multitask_strategy": "bogus"})
+    s.call("bad interrupt_before", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "interrupt_before": "step2"})
+    s.call("bad if_exists", "POST", "/threads", {"if_exists": "bogus"})
+    s.call("array body", "POST", "/threads", [])
+    s.call("duplicate thread", "POST", "/threads", {"thread_id": tid})
+    s.call("unknown run", "GET", f"/threads/{tid}/runs/{unknown}")
+    s.call("join unknown run", "GET", f"/threads/{tid}/runs/{unknown}/join")
+    s.call("cancel unknown run", "POST", f"/threads/{tid}/runs/{unknown}/cancel")
+    s.call("stateless resume", "POST", "/runs/wait", {"assistant_id": "agent", "command": {"resume": "x"}})
+    s.call("resume a never-run thread", "POST", f"/threads/{tid}/runs/wait", {"assistant_id": "agent", "command": {"resume": "x"}})
+    s.call("unknown route", "GET", "/nope")
+    s.call("assistant by graph id", "GET", "/assistants/agent")
+    s.call("assistants", "POST", "/assistants/search", {"graph_id": "approve"})
+
+
+FLOWS: dict[str, Callable[[Session], None]] = {
+    f.__name__: f for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, errors)
+}
+
+
+def record(url: str, flow: Callable[[Session], None]) -> list[dict[str, Any]]:
+    session = Session(url)
+    try:
+        flow(session)
+    finally:
+        session.close()
+    return session.log
