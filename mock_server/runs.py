@@ -21,6 +21,8 @@ from .wire import compact, dumps, error_body, is_uuid, loads, now_iso, thread_in
 logger = logging.getLogger("hitl_mock")
 
 INTERRUPT_KEY = "__interrupt__"
+# A thread's `config` once it has run; one shared object (it is only ever serialised, never mutated).
+RUN_THREAD_CONFIG: dict[str, Any] = {"configurable": {}}
 BUSY_DETAIL = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
 
 
@@ -200,7 +202,7 @@ class RunManager:
         thread.graph_id = assistant.graph_id
         if not stateless:
             thread.metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
-        thread.config = {"configurable": {}}
+        thread.config = RUN_THREAD_CONFIG
         thread.status = "busy"
         thread.updated_at = now_iso()
         self.store.add_run(run)
@@ -208,14 +210,12 @@ class RunManager:
         return run
 
     def _new_run(self, thread: Thread, assistant: Assistant, payload: dict[str, Any], checkpoint: dict[str, Any], stateless: bool) -> Run:
-        metadata = {"created_by": "system", **({} if stateless else {"graph_id": assistant.graph_id}), "assistant_id": assistant.assistant_id, **(payload.get("metadata") or {})}
         return Run(
             run_id=uuid7(),
             thread_id=thread.thread_id,
             assistant_id=assistant.assistant_id,
             graph_id=assistant.graph_id,
             payload=payload,
-            metadata=metadata,
             multitask_strategy=payload.get("multitask_strategy") or "enqueue",
             temporary=stateless,
             on_completion=payload.get("on_completion") or "delete",

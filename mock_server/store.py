@@ -73,8 +73,7 @@ class Run:
     thread_id: str
     assistant_id: str
     graph_id: str
-    payload: dict[str, Any]  # the validated create body; `kwargs` is derived from it when asked for
-    metadata: dict[str, Any]
+    payload: dict[str, Any]  # the validated create body; `kwargs` and `metadata` are derived from it
     multitask_strategy: str | None
     status: str = "pending"
     created_at: str = field(default_factory=now_iso)
@@ -91,8 +90,8 @@ class Run:
     _done: asyncio.Event | None = None  # created only when someone waits (most runs are never waited on twice)
     task: asyncio.Task[None] | None = None
     cancel_action: str | None = None
-    events: list[StreamEvent] = field(default_factory=list)  # kept for resumable runs only
-    subscribers: list[asyncio.Queue[StreamEvent | None]] = field(default_factory=list)
+    events: list[StreamEvent] | None = None  # kept for resumable runs, and background runs until first joined
+    subscribers: list[asyncio.Queue[StreamEvent | None]] | None = None
     _last_ms: int = 0
     _seq: int = 0
 
@@ -115,6 +114,11 @@ class Run:
     @property
     def resumable(self) -> bool:
         return bool(self.payload.get("stream_resumable"))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        ids = {"assistant_id": self.assistant_id} if self.temporary else {"graph_id": self.graph_id, "assistant_id": self.assistant_id}
+        return {"created_by": "system", **ids, **(self.payload.get("metadata") or {})}
 
     @property
     def kwargs(self) -> dict[str, Any]:
@@ -210,26 +214,29 @@ class Run:
         run keeps its events until its first joiner takes them."""
         first, self.awaiting_first_join = self.awaiting_first_join, False
         if first and not self.resumable:
-            self.events = []
+            self.events = None
         return first
 
     def publish(self, event: str, data: bytes) -> None:
         item = StreamEvent(event, data, self._next_id() if self.resumable else None)
         if self.resumable or self.awaiting_first_join:
+            if self.events is None:
+                self.events = []
             self.events.append(StreamEvent(event, compact(data), item.id))
-        for queue in self.subscribers:
+        for queue in self.subscribers or ():
             queue.put_nowait(item)
 
     def close_stream(self) -> None:
-        for queue in self.subscribers:
+        for queue in self.subscribers or ():
             queue.put_nowait(None)
+        self.subscribers = None
 
     def subscribe(self, last_event_id: str | None = None, modes: set[str] | None = None) -> asyncio.Queue[StreamEvent | None]:
         """A queue of the run's events from now on: with `last_event_id` (resumable runs), first the stored
         events after it; for the first joiner of a background run, first all it missed. With `modes`, only
         events of those stream modes (plus `metadata` and `error`)."""
         queue: asyncio.Queue[StreamEvent | None] = FilteredQueue(modes)
-        stored = list(self.events)
+        stored = list(self.events or ())
         if self.claim_first_join() and last_event_id is None:
             for item in stored:
                 queue.put_nowait(item)
@@ -241,11 +248,13 @@ class Run:
         if self.finished:
             queue.put_nowait(None)
         else:
+            if self.subscribers is None:
+                self.subscribers = []
             self.subscribers.append(queue)
         return queue
 
     def unsubscribe(self, queue: asyncio.Queue[StreamEvent | None]) -> None:
-        if queue in self.subscribers:
+        if self.subscribers and queue in self.subscribers:
             self.subscribers.remove(queue)
 
 
