@@ -438,7 +438,8 @@ async def join_run(request: Request) -> Response:
         if exc.status != 404 or exc.detail != "Not Found":
             raise
         return _chunked(dumps({"__error__": {"error": "HTTPException", "message": "404: Run not found"}}), headers)
-    if run.finished and not run.claim_first_join():
+    first = run.claim_first_join()  # an active run's first join also uses up the claim
+    if run.finished and not first:
         # The official server answers a finished run from the thread's current state, not the run's result.
         return _chunked(thread_fallback(mgr.store.threads[run.thread_id]), headers)
     return StreamingResponse(_wait_body(mgr, run, query_bool(request, "cancel_on_disconnect")), media_type="application/json", headers=headers)
