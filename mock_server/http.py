@@ -127,14 +127,17 @@ async def openapi(request: Request) -> Response:
 @route("/assistants/search", "POST")
 async def search_assistants(request: Request) -> Response:
     body = await read_body(request)
-    found = [a.to_wire() for a in reversed(request.app.state.engine.assistants.values())]
-    if body.get("graph_id"):
+    engine = request.app.state.engine
+    found = [a.to_wire() for a in reversed(engine.assistants.values())]
+    if "graph_id" in body and body["graph_id"] is not None:
+        if body["graph_id"] not in engine.assistants:
+            raise ApiError(404, f"Graph '{body['graph_id']}' not found. Expected one of: {list(engine.assistants)}")
         found = [a for a in found if a["graph_id"] == body["graph_id"]]
     if body.get("name"):
         found = [a for a in found if a["name"] == body["name"]]
     if body.get("metadata"):
         found = [a for a in found if _contains(a["metadata"], body["metadata"])]
-    return _page(found, body.get("limit", 10), body.get("offset", 0))
+    return _page(found, int(body.get("limit", 10)), int(body.get("offset", 0)))
 
 
 @route("/assistants/{assistant_id}", "GET")
@@ -187,7 +190,15 @@ def _filter_threads(request: Request, body: dict[str, Any]) -> list[Any]:
 @route("/threads", "POST")
 async def create_thread(request: Request) -> Response:
     body = await read_body(request)
-    thread = manager(request).create_thread(body.get("thread_id"), body.get("metadata"), body.get("if_exists") or "raise")
+    mgr = manager(request)
+    thread = mgr.create_thread(body.get("thread_id"), body.get("metadata"), body.get("if_exists") or "raise")
+    if body.get("supersteps"):
+        try:
+            await mgr.apply_supersteps(thread, body["supersteps"])
+        except ApiError as exc:
+            # As the official server: the thread exists now; 201 says its state could not be set.
+            detail = f"Thread {thread.thread_id} was created, but there were problems updating the state: {exc.detail}"
+            return error_response(201, detail)
     return json_response(thread.to_wire())
 
 
@@ -200,7 +211,7 @@ async def search_threads(request: Request) -> Response:
     items = [t.to_wire() for t in threads]
     if body.get("select"):
         items = [{k: v for k, v in item.items() if k in body["select"]} for item in items]
-    return _page(items, body.get("limit", 10), body.get("offset", 0))
+    return _page(items, int(body.get("limit", 10)), int(body.get("offset", 0)))
 
 
 @route("/threads/count", "POST")
@@ -244,14 +255,7 @@ async def update_state(request: Request) -> Response:
     body = await read_body(request)
     mgr = manager(request)
     thread = mgr.get_thread(request.path_params["thread_id"])
-    assistant = mgr.assistant_of(thread)
-    if assistant is None:
-        raise ApiError(
-            400,
-            f"Thread '{thread.thread_id}' has no assigned graph ID. This usually occurs when no runs have been made "
-            "on this particular thread. This operation requires a graph ID. Please ensure a run has been made for the "
-            "thread or manually update the thread metadata (by setting the 'graph_id' field) before running this operation.",
-        )
+    assistant = mgr.graph_of(thread)
     if mgr.store.active_runs(thread.thread_id):
         raise ApiError(409, "Thread is busy: wait for its runs to finish before updating its state")
     checkpoint = dict(body.get("checkpoint") or {})
@@ -280,7 +284,7 @@ async def get_history(request: Request) -> Response:
 @route("/threads/{thread_id}/history", "POST")
 async def post_history(request: Request) -> Response:
     body = await read_body(request)
-    return await _history(request, body.get("limit", 10), body.get("before"), body.get("metadata"), body.get("checkpoint"))
+    return await _history(request, int(body.get("limit", 10)), body.get("before"), body.get("metadata"), body.get("checkpoint"))
 
 
 # -- runs -----------------------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from langgraph.errors import InvalidUpdateError
+
 from .engine import Assistant, CheckpointEvent, Engine, to_command
 from .store import Run, Store, Thread
 from .wire import compact, dumps, error_body, is_uuid, loads, now_iso, thread_interrupts, uuid7
@@ -110,7 +112,31 @@ class RunManager:
         return thread
 
     def assistant_of(self, thread: Thread) -> Assistant | None:
-        return self.engine.assistants.get(thread.graph_id) if thread.graph_id else None
+        """The thread's graph: the one it last ran, else the one its `metadata.graph_id` names."""
+        graph_id = thread.graph_id or thread.metadata.get("graph_id")
+        return self.engine.assistants.get(graph_id) if isinstance(graph_id, str) else None
+
+    def graph_of(self, thread: Thread) -> Assistant:
+        """`assistant_of`, or the official server's 400 for a thread with no graph yet."""
+        assistant = self.assistant_of(thread)
+        if assistant is None:
+            raise ApiError(
+                400,
+                f"Thread '{thread.thread_id}' has no assigned graph ID. This usually occurs when no runs have been made "
+                "on this particular thread. This operation requires a graph ID. Please ensure a run has been made for the "
+                "thread or manually update the thread metadata (by setting the 'graph_id' field) before running this operation.",
+            )
+        return assistant
+
+    async def apply_supersteps(self, thread: Thread, supersteps: list[dict[str, Any]]) -> None:
+        """`ThreadCreate.supersteps`: each superstep's updates applied as one step, with LangGraph's bulk update."""
+        assistant = self.graph_of(thread)
+        try:
+            await self.engine.bulk_update_state(assistant, thread.thread_id, supersteps)
+        except (InvalidUpdateError, ValueError) as exc:
+            raise ApiError(400, str(exc).split("\n")[0]) from None
+        await self.refresh_thread(thread)
+        thread.config = {}
 
     async def delete_thread(self, thread: Thread) -> None:
         for run in self.store.remove_thread(thread.thread_id):

@@ -1,0 +1,147 @@
+"""HTTP and SSE against the server under test, keeping a transcript of every exchange: when a check fails,
+the transcript of its (smallest) failing example is the reproduction, with a curl line per request."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from mock_server.contract import parse_sse
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    request_headers: dict[str, str]
+    request_body: Any
+    status: int
+    response_headers: dict[str, str]
+    response_text: str
+
+    def curl(self) -> str:
+        parts = ["curl", "-sS", "-X", self.method, self.url]
+        for key, value in self.request_headers.items():
+            if key.lower() == "x-api-key":
+                value = "$HITL_API_KEY"
+            parts += ["-H", f"{key}: {value}"]
+        if self.request_body is not None:
+            parts += ["-d", self.request_body if isinstance(self.request_body, str) else json.dumps(self.request_body)]
+        return " ".join(shlex.quote(p) if not p.startswith("$") else f'"{p}"' for p in parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "request": {"method": self.method, "url": self.url, "body": self.request_body},
+            "response": {"status": self.status, "content_type": self.response_headers.get("content-type"), "body": self.response_text[:4000]},
+            "curl": self.curl(),
+        }
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: httpx.Headers
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    def events(self) -> list[dict[str, Any]]:
+        return parse_sse(self.text.encode())
+
+
+@dataclass
+class Client:
+    base_url: str
+    api_key: str | None = None
+    timeout: float = 120.0
+    transcript: list[Exchange] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        headers = {"x-api-key": self.api_key} if self.api_key else {}
+        self._http = httpx.Client(base_url=self.base_url.rstrip("/"), timeout=self.timeout, headers=headers)
+
+    def reset(self) -> None:
+        """Forget the transcript (at the start of each example, so a failure shows only its own exchanges)."""
+        self.transcript = []
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, body: Any = None, *, raw: str | None = None, headers: dict[str, str] | None = None, params: Any = None) -> Reply:
+        headers = dict(headers or {})
+        kwargs: dict[str, Any] = {"headers": headers, "params": params}
+        sent: Any = None
+        if raw is not None:
+            headers.setdefault("content-type", "application/json")
+            kwargs["content"] = raw.encode()
+            sent = raw
+        elif body is not None or method in ("POST", "PATCH", "PUT") and body is not None:
+            kwargs["json"] = body
+            sent = body
+        if body is not None and raw is None:
+            headers.setdefault("content-type", "application/json")
+        response = self._http.request(method, path, **kwargs)
+        text = response.text
+        shown_headers = {**({"x-api-key": "…"} if self.api_key else {}), **headers}
+        self.transcript.append(Exchange(method, str(response.request.url), shown_headers, sent, response.status_code, dict(response.headers), text))
+        return Reply(response.status_code, response.headers, text)
+
+    # -- the calls the checks make ------------------------------------------------------------------------
+
+    def create_thread(self, **body: Any) -> str:
+        reply = self.request("POST", "/threads", body or {})
+        assert reply.status == 200, f"POST /threads answered {reply.status}: {reply.text[:300]}"
+        return reply.json()["thread_id"]
+
+    def wait(self, thread_id: str | None, assistant: str, **body: Any) -> Reply:
+        path = f"/threads/{thread_id}/runs/wait" if thread_id else "/runs/wait"
+        return self.request("POST", path, {"assistant_id": assistant, **body})
+
+    def wait_json(self, thread_id: str | None, assistant: str, **body: Any) -> Any:
+        reply = self.wait(thread_id, assistant, **body)
+        assert reply.status == 200, f"runs/wait answered {reply.status}: {reply.text[:300]}"
+        return reply.json()
+
+    def stream(self, thread_id: str | None, assistant: str, **body: Any) -> Reply:
+        path = f"/threads/{thread_id}/runs/stream" if thread_id else "/runs/stream"
+        return self.request("POST", path, {"assistant_id": assistant, **body})
+
+    def thread(self, thread_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/threads/{thread_id}").json()
+
+    def state(self, thread_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/threads/{thread_id}/state").json()
+
+    def history(self, thread_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        return self.request("POST", f"/threads/{thread_id}/history", {"limit": limit}).json()
+
+    def run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+        return self.request("GET", f"/threads/{thread_id}/runs/{run_id}").json()
+
+    def wait_until(self, predicate: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:
+        """Poll `predicate` until it returns something truthy (for run and thread statuses)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"still not true after {timeout:.0f} s")
+            time.sleep(interval)
+
+
+def pending_ids(client: Client, thread_id: str) -> dict[str, list[str]]:
+    """The pending interrupt ids as each surface lists them."""
+    thread = client.thread(thread_id)
+    state = client.state(thread_id)
+    return {
+        "thread.interrupts": sorted(i["id"] for items in (thread.get("interrupts") or {}).values() for i in items),
+        "state.tasks[].interrupts": sorted(i["id"] for t in state.get("tasks", []) for i in t.get("interrupts") or []),
+        "state.interrupts": sorted(i["id"] for i in state.get("interrupts") or []),
+    }

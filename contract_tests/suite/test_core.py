@@ -1,0 +1,278 @@
+"""Core: interrupt surfaces and their agreement, runs, resume semantics, commands, new input, errors."""
+
+from __future__ import annotations
+
+import re
+
+from contract_tests.client import pending_ids
+from contract_tests.plugin import clause
+
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
+
+
+def _interrupted_agent(client, needs, text="original text"):
+    needs(graphs=("agent",))
+    tid = client.create_thread()
+    reply = client.wait(tid, "agent", input={"some_text": text})
+    assert reply.status == 200, reply.text
+    return tid, reply
+
+
+@clause("HITL-WAIT-001", "HITL-INT-002")
+def test_wait_returns_the_interrupt(client, needs):
+    _, reply = _interrupted_agent(client, needs)
+    body = reply.json()
+    assert isinstance(body.get("__interrupt__"), list) and len(body["__interrupt__"]) == 1, body
+    interrupt = body["__interrupt__"][0]
+    assert interrupt["value"] == {"text_to_revise": "original text"}
+    assert HEX32.match(interrupt["id"]), interrupt["id"]
+
+
+@clause("HITL-WAIT-002")
+def test_wait_result_has_the_values(client, needs):
+    _, reply = _interrupted_agent(client, needs)
+    assert reply.json().get("some_text") == "original text", reply.json()
+
+
+@clause("HITL-WAIT-003")
+def test_wait_names_the_run(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    location = reply.headers.get("content-location", "")
+    assert re.fullmatch(rf"/threads/{tid}/runs/[0-9a-f-]{{36}}", location), f"Content-Location: {location!r}"
+
+
+@clause("HITL-THREAD-001", "HITL-THREAD-002", "HITL-THREAD-004")
+def test_thread_shows_the_interrupt(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    [interrupt] = reply.json()["__interrupt__"]
+    thread = client.thread(tid)
+    assert thread["status"] == "interrupted", thread["status"]
+    assert thread.get("values") == {"some_text": "original text"}
+    interrupts = thread.get("interrupts")
+    assert isinstance(interrupts, dict) and len(interrupts) == 1, f"Thread.interrupts = {interrupts!r}"
+    [(task_id, items)] = interrupts.items()
+    assert items == [{"id": interrupt["id"], "value": interrupt["value"]}] or [{k: v for k, v in i.items() if k in ("id", "value")} for i in items] == [{"id": interrupt["id"], "value": interrupt["value"]}]
+    assert task_id in {t["id"] for t in client.state(tid)["tasks"]}, "Thread.interrupts is not keyed by a task id"
+
+
+@clause("HITL-STATE-001", "HITL-STATE-002", "HITL-STATE-003")
+def test_state_shows_the_interrupt(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    [interrupt] = reply.json()["__interrupt__"]
+    state = client.state(tid)
+    assert state["next"] == ["human_node"], state["next"]
+    [task] = state["tasks"]
+    assert task["name"] == "human_node" and [i["id"] for i in task["interrupts"]] == [interrupt["id"]]
+    assert task["interrupts"][0]["value"] == interrupt["value"]
+    assert [i["id"] for i in state["interrupts"]] == [interrupt["id"]]
+
+
+@clause("HITL-SURFACE-001")
+def test_every_surface_names_the_same_ids(client, needs):
+    needs(graphs=("multi",))
+    tid = client.create_thread()
+    body = client.wait_json(tid, "multi", input={"answers": []})
+    from_wait = sorted(i["id"] for i in body.get("__interrupt__", []))
+    assert len(from_wait) == 2, body
+    surfaces = pending_ids(client, tid)
+    for name, ids in surfaces.items():
+        assert ids == from_wait, f"{name} lists {ids}, the wait result {from_wait}"
+
+
+@clause("HITL-INT-003")
+def test_parallel_interrupt_ids_are_distinct(client, needs):
+    needs(graphs=("multi",))
+    tid = client.create_thread()
+    ids = [i["id"] for i in client.wait_json(tid, "multi", input={"answers": []})["__interrupt__"]]
+    assert len(ids) == 2 and len(set(ids)) == 2, ids
+
+
+@clause("HITL-RUN-001", "HITL-RUN-002")
+def test_run_status_and_listing(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    run_id = reply.headers.get("content-location", "").rsplit("/", 1)[-1]
+    runs = client.request("GET", f"/threads/{tid}/runs").json()
+    assert [r["run_id"] for r in runs][:1] == [run_id] or run_id == "", runs
+    run = client.run(tid, runs[0]["run_id"])
+    assert run["status"] == "success", f"a run that stopped at interrupt() reports {run['status']!r}"
+    client.wait_json(tid, "agent", command={"resume": "x"})
+    newest = client.request("GET", f"/threads/{tid}/runs").json()
+    assert len(newest) == 2 and newest[1]["run_id"] == runs[0]["run_id"], "runs are not listed newest first"
+
+
+@clause("HITL-THREAD-003", "HITL-STATE-004")
+def test_resume_completes(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    assert client.wait_json(tid, "agent", command={"resume": "Edited text"}) == {"some_text": "Edited text"}
+    thread = client.thread(tid)
+    assert thread["status"] == "idle" and thread.get("interrupts") == {}, (thread["status"], thread.get("interrupts"))
+    state = client.state(tid)
+    assert state["next"] == [] and state["interrupts"] == [] and all(not t["interrupts"] for t in state["tasks"])
+
+
+@clause("HITL-RESUME-002")
+def test_resume_by_id(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    [interrupt] = reply.json()["__interrupt__"]
+    assert client.wait_json(tid, "agent", command={"resume": {interrupt["id"]: "by id"}}) == {"some_text": "by id"}
+
+
+@clause("HITL-RESUME-003")
+def test_single_value_with_two_pending_is_refused(client, needs):
+    needs(graphs=("multi",))
+    tid = client.create_thread()
+    ids = sorted(i["id"] for i in client.wait_json(tid, "multi", input={"answers": []})["__interrupt__"])
+    reply = client.wait(tid, "multi", command={"resume": "x"})
+    refused = reply.status >= 400 or "__error__" in reply.json()
+    assert refused, f"a single value with two pending interrupts was accepted: {reply.status} {reply.text[:300]}"
+    assert pending_ids(client, tid)["state.interrupts"] == ids, "the pending interrupts did not stay pending"
+
+
+@clause("HITL-RESUME-004", "HITL-RESUME-008")
+def test_map_resumes_all_then_sequential_interrupts(client, needs):
+    needs(graphs=("multi",))
+    tid = client.create_thread()
+    first = client.wait_json(tid, "multi", input={"answers": []})["__interrupt__"]
+    by_q = {i["value"]["q"]: i["id"] for i in first}
+    then = client.wait_json(tid, "multi", command={"resume": {by_q["A?"]: "alpha", by_q["B?"]: "beta"}})
+    assert sorted(then.get("answers", [])) == ["a=alpha", "b=beta"], then
+    [next_interrupt] = then["__interrupt__"]
+    assert next_interrupt["value"] == {"q": "first?"}
+    second = client.wait_json(tid, "multi", command={"resume": "one"})["__interrupt__"]
+    assert second[0]["value"] == {"q": "second?", "first": "one"}, "the first answer was not kept"
+    assert second[0]["id"] != next_interrupt["id"], "the second interrupt() in the node reused the first id"
+    final = client.wait_json(tid, "multi", command={"resume": "two"})
+    assert sorted(final["answers"]) == ["a=alpha", "b=beta", "first=one", "second=two"]
+
+
+@clause("HITL-RESUME-005")
+def test_partial_map_leaves_the_rest(client, needs):
+    needs(graphs=("multi",))
+    tid = client.create_thread()
+    by_q = {i["value"]["q"]: i["id"] for i in client.wait_json(tid, "multi", input={"answers": []})["__interrupt__"]}
+    partial = client.wait_json(tid, "multi", command={"resume": {by_q["A?"]: "alpha"}})
+    assert [i["id"] for i in partial.get("__interrupt__", [])] == [by_q["B?"]], partial
+    assert pending_ids(client, tid)["state.interrupts"] == [by_q["B?"]]
+
+
+@clause("HITL-RESUME-006")
+def test_unknown_id_resumes_nothing(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    [interrupt] = reply.json()["__interrupt__"]
+    client.wait(tid, "agent", command={"resume": {"0" * 32: "nope"}})
+    assert pending_ids(client, tid)["state.interrupts"] == [interrupt["id"]]
+    assert client.thread(tid)["status"] in ("interrupted", "error")
+
+
+@clause("HITL-RESUME-007")
+def test_validation_loop_gets_new_ids(client, needs):
+    needs(graphs=("validate",))
+    tid = client.create_thread()
+    seen = {client.wait_json(tid, "validate", input={})["__interrupt__"][0]["id"]}
+    for bad in ("abc", -5):
+        again = client.wait_json(tid, "validate", command={"resume": bad})["__interrupt__"]
+        assert again[0]["value"] == {"prompt": f"'{bad}' is not a valid age. Please enter a positive integer."}
+        assert again[0]["id"] not in seen, "a re-interrupt reused an id"
+        seen.add(again[0]["id"])
+    assert client.wait_json(tid, "validate", command={"resume": 42}) == {"age": 42}
+
+
+@clause("HITL-RESUME-009")
+def test_resume_with_nothing_pending(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    client.wait_json(tid, "agent", command={"resume": "done"})
+    reply = client.wait(tid, "agent", command={"resume": "late"})
+    assert reply.status == 200 and reply.json() == {"some_text": "done"}, reply.text
+
+
+@clause("HITL-CMD-001")
+def test_update_while_interrupted(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    [interrupt] = reply.json()["__interrupt__"]
+    again = client.wait_json(tid, "agent", command={"update": {"some_text": "updated"}})
+    assert again.get("some_text") == "updated", again
+    assert [i["id"] for i in again.get("__interrupt__", [])] == [interrupt["id"]], "the node did not interrupt again"
+
+
+@clause("HITL-CMD-002")
+def test_update_then_resume(client, needs):
+    needs(graphs=("approve",))
+    tid = client.create_thread()
+    client.wait_json(tid, "approve", input={"request": "hello"})
+    action = {"name": "send_email", "args": {"to": "carol@example.com"}}
+    final = client.wait_json(tid, "approve", command={"update": {"action": action}, "resume": {"action": "approve"}})
+    assert final.get("result") == "executed send_email with {'to': 'carol@example.com'}", final
+
+
+@clause("HITL-INPUT-001")
+def test_new_input_abandons_the_interrupt(client, needs):
+    tid, reply = _interrupted_agent(client, needs, "one")
+    old = reply.json()["__interrupt__"][0]["id"]
+    second = client.wait_json(tid, "agent", input={"some_text": "two"})
+    [interrupt] = second["__interrupt__"]
+    assert interrupt["value"] == {"text_to_revise": "two"} and interrupt["id"] != old
+    assert pending_ids(client, tid)["state.interrupts"] == [interrupt["id"]]
+
+
+@clause("HITL-IGNORE-001")
+def test_if_not_exists_create(client, needs):
+    needs(graphs=("agent",), field="if_not_exists")
+    import uuid
+
+    tid = str(uuid.uuid4())
+    reply = client.wait(tid, "agent", input={"some_text": "x"}, if_not_exists="create")
+    assert reply.status == 200, f"if_not_exists=create answered {reply.status}: {reply.text[:200]}"
+    assert client.request("GET", f"/threads/{tid}").status == 200, "the thread was not created"
+
+
+def _detail(reply, statuses):
+    assert reply.status in statuses, f"answered {reply.status}, expected {statuses}: {reply.text[:200]}"
+    assert reply.headers.get("content-type", "").startswith("application/json"), reply.headers.get("content-type")
+    body = reply.json()
+    assert isinstance(body, dict) and isinstance(body.get("detail"), str), body
+    return body["detail"]
+
+
+@clause("HITL-ERR-001")
+def test_unknown_thread(client):
+    _detail(client.request("GET", f"/threads/{UNKNOWN}"), (404,))
+    _detail(client.request("GET", f"/threads/{UNKNOWN}/state"), (404,))
+    _detail(client.wait(UNKNOWN, "agent", input={}), (404,))
+
+
+@clause("HITL-ERR-002")
+def test_unknown_assistant(client):
+    tid = client.create_thread()
+    _detail(client.wait(tid, "no-such-graph", input={}), (404, 422))
+
+
+@clause("HITL-ERR-003")
+def test_unknown_run(client):
+    tid = client.create_thread()
+    _detail(client.request("GET", f"/threads/{tid}/runs/{UNKNOWN}"), (404,))
+    _detail(client.request("POST", f"/threads/{tid}/runs/{UNKNOWN}/cancel"), (404,))
+
+
+@clause("HITL-ERR-004")
+def test_malformed_json(client):
+    tid = client.create_thread()
+    _detail(client.request("POST", f"/threads/{tid}/runs/wait", raw="{not json"), (422,))
+
+
+@clause("HITL-ERR-005")
+def test_wrong_types(client):
+    tid = client.create_thread()
+    assert "stream_mode" in _detail(client.wait(tid, "agent", stream_mode=5), (422,))
+    assert "multitask_strategy" in _detail(client.wait(tid, "agent", multitask_strategy="bogus"), (422,))
+    assert "assistant_id" in _detail(client.request("POST", f"/threads/{tid}/runs/wait", {"input": {}}), (422,))
+
+
+@clause("HITL-ERR-006")
+def test_graph_error_is_in_band(client, needs):
+    needs(graphs=("nointerrupt",))
+    tid = client.create_thread()
+    reply = client.wait(tid, "nointerrupt", input={"fail": True})
+    assert reply.status == 200, reply.status
+    assert reply.json() == {"__error__": {"error": "ValueError", "message": "boom requested"}}, reply.json()
+    assert client.thread(tid)["status"] == "error"

@@ -1,0 +1,103 @@
+"""Multitask strategies, cancel, static breakpoints, stateless runs, history."""
+
+from __future__ import annotations
+
+from contract_tests.plugin import clause
+
+SLOW = {"sleep": 3}
+
+
+def _busy_thread(client, needs):
+    needs(graphs=("nointerrupt",))
+    tid = client.create_thread()
+    run = client.request("POST", f"/threads/{tid}/runs", {"assistant_id": "nointerrupt", "input": SLOW}).json()
+    client.wait_until(lambda: client.run(tid, run["run_id"])["status"] == "running", timeout=30, interval=0.05)
+    return tid, run["run_id"]
+
+
+@clause("HITL-MT-001")
+def test_reject_on_a_busy_thread(client, needs):
+    tid, _ = _busy_thread(client, needs)
+    reply = client.wait(tid, "nointerrupt", input={}, multitask_strategy="reject")
+    assert reply.status == 409, f"reject on a busy thread answered {reply.status}"
+    assert isinstance(reply.json().get("detail"), str)
+
+
+@clause("HITL-MT-002")
+def test_enqueue_by_default(client, needs):
+    tid, first = _busy_thread(client, needs)
+    second = client.wait_json(tid, "nointerrupt", input={})
+    assert second.get("steps") == ["step1", "step2", "step1", "step2"], second
+    assert client.run(tid, first)["status"] == "success"
+
+
+@clause("HITL-MT-003")
+def test_interrupt_strategy(client, needs):
+    tid, first = _busy_thread(client, needs)
+    client.wait_json(tid, "nointerrupt", input={}, multitask_strategy="interrupt")
+    assert client.run(tid, first)["status"] == "interrupted"
+
+
+@clause("HITL-MT-004")
+def test_rollback_strategy(client, needs):
+    tid, first = _busy_thread(client, needs)
+    client.wait_json(tid, "nointerrupt", input={}, multitask_strategy="rollback")
+    assert client.request("GET", f"/threads/{tid}/runs/{first}").status == 404, "the rolled-back run is still there"
+
+
+@clause("HITL-CANCEL-001")
+def test_cancel(client, needs):
+    tid, run_id = _busy_thread(client, needs)
+    reply = client.request("POST", f"/threads/{tid}/runs/{run_id}/cancel")
+    assert reply.status == 202, reply.status
+    client.wait_until(lambda: client.run(tid, run_id)["status"] == "interrupted", timeout=30)
+
+
+@clause("HITL-BP-001", "HITL-BP-003")
+def test_interrupt_before(client, needs):
+    needs(graphs=("nointerrupt",), field="interrupt_before")
+    tid = client.create_thread()
+    paused = client.wait_json(tid, "nointerrupt", input={}, interrupt_before=["step2"])
+    assert paused.get("steps") == ["step1"], f"interrupt_before was ignored: {paused}"
+    assert client.thread(tid)["status"] == "interrupted" and client.state(tid)["next"] == ["step2"]
+    assert client.wait_json(tid, "nointerrupt", input=None).get("steps") == ["step1", "step2"]
+
+
+@clause("HITL-BP-002")
+def test_interrupt_after(client, needs):
+    needs(graphs=("nointerrupt",), field="interrupt_after")
+    tid = client.create_thread()
+    paused = client.wait_json(tid, "nointerrupt", input={}, interrupt_after=["step1"])
+    assert paused.get("steps") == ["step1"], f"interrupt_after was ignored: {paused}"
+    assert client.state(tid)["next"] == ["step2"]
+
+
+@clause("HITL-STATELESS-001")
+def test_stateless_wait(client, needs):
+    needs(graphs=("agent",), path="/runs/wait")
+    body = client.wait_json(None, "agent", input={"some_text": "sl"})
+    assert [i["value"] for i in body.get("__interrupt__", [])] == [{"text_to_revise": "sl"}], body
+
+
+@clause("HITL-STATELESS-002")
+def test_stateless_resume(client, needs):
+    needs(graphs=("agent",), path="/runs/wait")
+    reply = client.wait(None, "agent", command={"resume": "x"})
+    assert reply.status == 400, f"a stateless resume answered {reply.status}"
+
+
+@clause("HITL-HIST-001", "HITL-HIST-002")
+def test_history(client, needs):
+    needs(graphs=("agent",), path="/threads/{thread_id}/history")
+    tid = client.create_thread()
+    iid = client.wait_json(tid, "agent", input={"some_text": "h"})["__interrupt__"][0]["id"]
+    history = client.history(tid)
+    assert history and history[0]["next"] == ["human_node"], [h["next"] for h in history]
+    assert [i["id"] for i in history[0]["interrupts"]] == [iid]
+    client.wait_json(tid, "agent", command={"resume": "resumed"})
+    after = client.history(tid)
+    assert after[0]["next"] == [] and after[0]["values"] == {"some_text": "resumed"}
+    interrupted = next(h for h in after if h["next"] == ["human_node"])
+    assert interrupted["tasks"][0]["result"] == {"some_text": "resumed"}, interrupted["tasks"][0]
+    steps = [h["metadata"]["step"] for h in after]
+    assert steps == sorted(steps, reverse=True), f"not newest first: {steps}"

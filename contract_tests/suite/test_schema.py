@@ -1,0 +1,67 @@
+"""Schema conformance with schemathesis over openapi/openapi.yaml: generated valid requests get responses
+that match the spec (status, content type, schema, headers); generated invalid requests never get a 5xx."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from contract_tests.plugin import clause
+from mock_server.contract import load_spec
+
+SCHEMA = schemathesis.openapi.from_dict(load_spec())
+OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]
+LABELS = [op.label for op in OPERATIONS]
+VALID_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
+# Server-side time the fuzzer must not ask for: a generated `after_seconds` would park a run for hours.
+SLOW_FIELDS = ("after_seconds",)
+
+
+# A `values` filter on thread search/count makes the official dev server answer 500 whenever a thread has
+# `values: null` (measured on langgraph-api 0.16.7); the suite does not generate that filter, so the schema
+# clauses test the contract rather than that one known bug.
+KNOWN_500_FILTERS = {"POST /threads/search": ("values",), "POST /threads/count": ("values",)}
+
+
+def _tame(case: schemathesis.Case) -> schemathesis.Case:
+    if isinstance(case.body, dict):
+        for key in (*SLOW_FIELDS, *KNOWN_500_FILTERS.get(case.operation.label, ())):
+            case.body.pop(key, None)
+    return case
+
+
+def _run(label: str, mode: GenerationMode, checks: list, url: str, api_key: str | None, examples: int) -> None:
+    operation = next(op for op in OPERATIONS if op.label == label)
+    headers = {"x-api-key": api_key} if api_key else None
+
+    @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy(generation_mode=mode))
+    def check(case: schemathesis.Case) -> None:
+        _tame(case).call_and_validate(base_url=url, headers=headers, checks=checks, timeout=60)
+
+    try:
+        check()
+    except Unsatisfiable:
+        pytest.skip(f"{label} takes no input that could be invalid")
+
+
+@clause("HITL-SCHEMA-001")
+@pytest.mark.parametrize("label", LABELS)
+def test_valid_requests_get_conforming_responses(label, hitl_url, hitl_profile, request):
+    _run(label, GenerationMode.POSITIVE, VALID_CHECKS, hitl_url, request.config.getoption("hitl_api_key"), hitl_profile.schema_examples)
+
+
+@clause("HITL-SCHEMA-002")
+@pytest.mark.parametrize("label", LABELS)
+def test_invalid_requests_never_get_a_server_error(label, hitl_url, hitl_profile, request):
+    _run(label, GenerationMode.NEGATIVE, [not_a_server_error], hitl_url, request.config.getoption("hitl_api_key"), hitl_profile.schema_examples)

@@ -1,0 +1,131 @@
+"""Streaming: SSE format and events, stream resumes, joins, resumable streams."""
+
+from __future__ import annotations
+
+import re
+
+from contract_tests.plugin import clause
+
+STREAM = "/threads/{thread_id}/runs/stream"
+
+
+def _stream(client, needs, assistant, **body):
+    needs(graphs=(assistant,), path=STREAM)
+    tid = client.create_thread()
+    return tid, client.stream(tid, assistant, **body)
+
+
+@clause("HITL-SSE-001", "HITL-SSE-002", "HITL-SSE-003")
+def test_stream_format(client, needs):
+    _, reply = _stream(client, needs, "agent", input={"some_text": "s"}, stream_mode=["values", "updates"])
+    assert reply.status == 200 and reply.headers.get("content-type", "").startswith("text/event-stream"), reply.headers.get("content-type")
+    raw_events = [f for f in re.split(r"\r?\n\r?\n", reply.text) if f.strip() and not f.startswith(":")]
+    for frame in raw_events:
+        lines = frame.replace("\r\n", "\n").split("\n")
+        assert any(line.startswith("event: ") for line in lines), f"an event without a name: {frame[:200]!r}"
+        assert sum(line.startswith("data:") for line in lines) == 1, f"not one data line: {frame[:200]!r}"
+    events = reply.events()
+    assert len(events) == len(raw_events) and all("data" in e for e in events)
+    assert events[0]["event"] == "metadata" and re.fullmatch(r"[0-9a-f-]{36}", str(events[0]["data"].get("run_id", ""))), events[0]
+
+
+@clause("HITL-SSE-004", "HITL-SSE-005", "HITL-SSE-006", "HITL-SURFACE-001")
+def test_stream_events_carry_the_interrupt(client, needs):
+    tid, reply = _stream(client, needs, "agent", input={"some_text": "s"}, stream_mode=["values", "updates"])
+    events = reply.events()
+    names = [e["event"] for e in events]
+    assert set(names) <= {"metadata", "values", "updates"}, names
+    updates = [e["data"] for e in events if e["event"] == "updates" and "__interrupt__" in e["data"]]
+    assert updates and updates[-1]["__interrupt__"][0]["value"] == {"text_to_revise": "s"}, names
+    values = [e["data"] for e in events if e["event"] == "values"]
+    assert values and "__interrupt__" in values[-1], "the last values event has no __interrupt__"
+    ids = {i["id"] for i in updates[-1]["__interrupt__"]}
+    assert {i["id"] for i in values[-1]["__interrupt__"]} == ids
+    assert {i["id"] for i in client.state(tid)["interrupts"]} == ids
+
+
+@clause("HITL-SSE-004")
+def test_messages_tuple_arrives_as_messages(client, needs):
+    _, reply = _stream(client, needs, "nointerrupt", input={}, stream_mode=["messages-tuple", "custom"])
+    events = reply.events()
+    messages = [e for e in events if e["event"] == "messages"]
+    assert messages, [e["event"] for e in events]
+    message, metadata = messages[0]["data"]
+    assert message.get("id") == "msg-step1" and isinstance(metadata, dict)
+    assert any(e["event"] == "custom" and e["data"] == {"custom_event": "hello from step1"} for e in events)
+
+
+@clause("HITL-SSE-007")
+def test_stream_names_the_run(client, needs):
+    tid, reply = _stream(client, needs, "agent", input={"some_text": "s"})
+    location = reply.headers.get("content-location", "")
+    run_id = reply.events()[0]["data"]["run_id"]
+    assert location == f"/threads/{tid}/runs/{run_id}", f"Content-Location: {location!r}"
+
+
+@clause("HITL-SSE-008")
+def test_graph_error_event(client, needs):
+    _, reply = _stream(client, needs, "nointerrupt", input={"fail": True})
+    assert reply.status == 200
+    assert reply.events()[-1] == {"event": "error", "data": {"error": "ValueError", "message": "boom requested"}}
+
+
+@clause("HITL-SSE-009")
+def test_resume_through_a_stream(client, needs):
+    tid, _ = _stream(client, needs, "agent", input={"some_text": "s"})
+    reply = client.stream(tid, "agent", command={"resume": "t"}, stream_mode=["updates"])
+    updates = [e["data"] for e in reply.events() if e["event"] == "updates"]
+    assert updates == [{"human_node": {"some_text": "t"}}], updates
+    assert client.thread(tid)["status"] == "idle"
+
+
+@clause("HITL-JOIN-001")
+def test_join_a_background_run(client, needs):
+    needs(graphs=("agent",))
+    tid = client.create_thread()
+    run = client.request("POST", f"/threads/{tid}/runs", {"assistant_id": "agent", "input": {"some_text": "bg"}}).json()
+    joined = client.request("GET", f"/threads/{tid}/runs/{run['run_id']}/join").json()
+    interrupts = joined.get("__interrupt__") or []
+    assert [i["value"] for i in interrupts] == [{"text_to_revise": "bg"}], joined
+
+
+@clause("HITL-JOIN-002")
+def test_join_stream_a_background_run(client, needs):
+    needs(graphs=("nointerrupt",), path="/threads/{thread_id}/runs/{run_id}/stream")
+    tid = client.create_thread()
+    run = client.request("POST", f"/threads/{tid}/runs", {"assistant_id": "nointerrupt", "input": {"sleep": 1.5}, "stream_mode": ["updates"]}).json()
+    events = client.request("GET", f"/threads/{tid}/runs/{run['run_id']}/stream").events()
+    assert [e["event"] for e in events if e["event"] == "updates"] == ["updates", "updates"], [e["event"] for e in events]
+
+
+def _resumable(client, needs):
+    needs(graphs=("nointerrupt",), path=STREAM, field="stream_resumable")
+    tid = client.create_thread()
+    reply = client.stream(tid, "nointerrupt", input={}, stream_mode=["values", "updates", "custom"], stream_resumable=True)
+    return tid, reply, reply.events()
+
+
+@clause("HITL-RESUMABLE-001")
+def test_resumable_ids(client, needs):
+    _, _, events = _resumable(client, needs)
+    ids = [e.get("id") for e in events]
+    assert all(ids), f"events without an id: {[e['event'] for e in events if not e.get('id')]}"
+    keys = [tuple(int(p) for p in i.split("-")) if re.fullmatch(r"\d+-\d+", i) else i for i in ids]
+    assert keys == sorted(keys), f"ids go back: {ids}"
+
+
+@clause("HITL-RESUMABLE-002")
+def test_replay_everything(client, needs):
+    tid, reply, events = _resumable(client, needs)
+    join = reply.headers.get("content-location") or f"/threads/{tid}/runs/{events[0]['data']['run_id']}"
+    replay = client.request("GET", join + "/stream", headers={"Last-Event-ID": "-1"}).events()
+    assert [(e["event"], e["data"]) for e in replay] == [(e["event"], e["data"]) for e in events]
+
+
+@clause("HITL-RESUMABLE-003")
+def test_replay_after_an_id(client, needs):
+    tid, reply, events = _resumable(client, needs)
+    join = reply.headers.get("content-location") or f"/threads/{tid}/runs/{events[0]['data']['run_id']}"
+    for cut in range(len(events) - 1):
+        replay = client.request("GET", join + "/stream", headers={"Last-Event-ID": events[cut]["id"]}).events()
+        assert [(e["event"], e["data"]) for e in replay] == [(e["event"], e["data"]) for e in events[cut + 1 :]], f"after id {events[cut]['id']}"
