@@ -51,9 +51,18 @@ def serve(
     ] = None,
     graphs: Annotated[Optional[Path], typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (info shows each request).")] = "warning",
+    deviate: Annotated[
+        Optional[list[str]], typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
+    ] = None,
 ) -> None:
     """Start the mock server."""
+    from .deviations import check_names
     from .scenarios import ScenarioError, load_langgraph_json, load_scenarios
+
+    try:
+        deviations = check_names(deviate or [])
+    except ValueError as exc:
+        raise fail(str(exc)) from None
 
     if scenarios is None and graphs is None:
         scenarios = [bundled_scenarios()]
@@ -76,9 +85,20 @@ def serve(
     from .http import create_app
 
     url = f"http://{host}:{port}"
-    application = create_app(loaded, api_url=url)
+    application = create_app(loaded, api_url=url, deviations=deviations)
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(ids)}) on [bold]{url}[/]")
+    if deviations:
+        out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")
     uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+
+
+@app.command()
+def deviations() -> None:
+    """List the deviation profiles (`serve --deviate NAME`)."""
+    from .deviations import DEVIATIONS
+
+    for name, meaning in DEVIATIONS.items():
+        out.print(f"[bold]{name}[/]: {meaning}")
 
 
 @app.command()

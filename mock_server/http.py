@@ -15,10 +15,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from . import __version__, contract
+from .admin import ADMIN_ROUTES
+from .deviations import check_names
 from .engine import Engine
 from .runs import ApiError, RunManager, thread_fallback
 from .scenarios import LoadedGraph
@@ -199,7 +201,7 @@ async def create_thread(request: Request) -> Response:
             # As the official server: the thread exists now; 201 says its state could not be set.
             detail = f"Thread {thread.thread_id} was created, but there were problems updating the state: {exc.detail}"
             return error_response(201, detail)
-    return json_response(thread.to_wire())
+    return json_response(thread_out(mgr, thread))
 
 
 @route("/threads/search", "POST")
@@ -208,7 +210,7 @@ async def search_threads(request: Request) -> Response:
     threads = _filter_threads(request, body)
     sort_by = body.get("sort_by") or "created_at"
     threads.sort(key=lambda t: (getattr(t, sort_by, "") or ""), reverse=(body.get("sort_order") or "desc") == "desc")
-    items = [t.to_wire() for t in threads]
+    items = [thread_out(manager(request), t) for t in threads]
     if body.get("select"):
         items = [{k: v for k, v in item.items() if k in body["select"]} for item in items]
     return _page(items, int(body.get("limit", 10)), int(body.get("offset", 0)))
@@ -222,7 +224,8 @@ async def count_threads(request: Request) -> Response:
 
 @route("/threads/{thread_id}", "GET")
 async def get_thread(request: Request) -> Response:
-    return json_response(manager(request).get_thread(request.path_params["thread_id"]).to_wire())
+    mgr = manager(request)
+    return json_response(thread_out(mgr, mgr.get_thread(request.path_params["thread_id"])))
 
 
 @route("/threads/{thread_id}", "PATCH")
@@ -233,7 +236,7 @@ async def patch_thread(request: Request) -> Response:
 
     thread.metadata = {**thread.metadata, **(body.get("metadata") or {})}
     thread.updated_at = now_iso()
-    return json_response(thread.to_wire())
+    return json_response(thread_out(manager(request), thread))
 
 
 @route("/threads/{thread_id}", "DELETE")
@@ -315,7 +318,10 @@ async def _wait_body(mgr: RunManager, run: Run, cancel_on_disconnect: bool) -> A
                 await asyncio.wait_for(asyncio.shield(run.wait_finished()), KEEPALIVE_SECONDS)
             if not run.finished:
                 yield b"\n"
-        yield run.result or b"{}"
+        result = run.result or b"{}"
+        if "wait-without-values" in mgr.deviations and b'"__interrupt__"' in result:
+            result = dumps({"__interrupt__": loads(result).get("__interrupt__")})
+        yield result
     finally:
         if cancel_on_disconnect and not run.finished:
             mgr.cancel(run, "interrupt")
@@ -388,10 +394,10 @@ async def stream_run(request: Request) -> Response:
     mgr, run, body = await _create(request, stateless=stateless)
     queue = run.subscribe()
     base = f"/runs/{run.run_id}" if stateless else _run_paths(run)[0]
-    return sse_response(
-        _sse_body(mgr, run, queue, body.get("on_disconnect") == "cancel"),
-        {"Location": f"{base}/stream", "Content-Location": base},
-    )
+    headers = {"Location": f"{base}/stream", "Content-Location": base}
+    if "stream-without-content-location" in mgr.deviations:
+        del headers["Content-Location"]
+    return sse_response(_sse_body(mgr, run, queue, body.get("on_disconnect") == "cancel"), headers)
 
 
 @route("/threads/{thread_id}/runs", "GET")
@@ -403,12 +409,12 @@ async def list_runs(request: Request) -> Response:
     if status:
         runs = [r for r in runs if r.status == status]
     offset = query_int(request, "offset", 0)
-    return json_response([r.to_wire() for r in runs[offset : offset + query_int(request, "limit", 10)]])
+    return json_response([run_out(mgr, r) for r in runs[offset : offset + query_int(request, "limit", 10)]])
 
 
 @route("/threads/{thread_id}/runs/{run_id}", "GET")
 async def get_run(request: Request) -> Response:
-    return json_response(_get_run(request).to_wire())
+    return json_response(run_out(manager(request), _get_run(request)))
 
 
 @route("/threads/{thread_id}/runs/{run_id}", "DELETE")
@@ -495,14 +501,34 @@ async def cancel_run(request: Request) -> Response:
 # -- the app --------------------------------------------------------------------------------------------------
 
 
+def _error(request: Request, status: int, detail: str, headers: Any = None) -> Response:
+    if status == 404 and "plain-text-404" in request.app.state.manager.deviations:
+        return PlainTextResponse("Not Found", 404)
+    return error_response(status, detail, headers)
+
+
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.detail)
+    return _error(request, exc.status, exc.detail)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, exc.detail, exc.headers)
+    return _error(request, exc.status_code, exc.detail, exc.headers)
+
+
+def thread_out(mgr: RunManager, thread: Any) -> dict[str, Any]:
+    body = thread.to_wire()
+    if "thread-without-interrupts" in mgr.deviations:
+        body.pop("interrupts", None)
+    return body
+
+
+def run_out(mgr: RunManager, run: Run) -> dict[str, Any]:
+    body = run.to_wire()
+    if "interrupted-run-status" in mgr.deviations and run.status == "success" and b'"__interrupt__"' in (run.result or b""):
+        body["status"] = "interrupted"
+    return body
 
 
 class _CORS(CORSMiddleware):
@@ -515,13 +541,15 @@ class _CORS(CORSMiddleware):
         return response
 
 
-def create_app(graphs: list[LoadedGraph], *, api_url: str = "") -> Starlette:
-    """A mock server app serving `graphs` (an empty store; one checkpointer for all threads)."""
+def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[str] | None = None) -> Starlette:
+    """A mock server app serving `graphs` (an empty store; one checkpointer for all threads), optionally
+    with deviation profiles switched on (see deviations.py)."""
     engine = Engine()
     for g in graphs:
         engine.register(g.graph_id, g.graph, g.source, g.description)
     store = Store()
     mgr = RunManager(engine, store, api_url=api_url)
+    mgr.deviations = check_names(deviations or set())
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -529,7 +557,7 @@ def create_app(graphs: list[LoadedGraph], *, api_url: str = "") -> Starlette:
         await mgr.stop_all()
 
     app = Starlette(
-        routes=list(ROUTES),
+        routes=[*ROUTES, *ADMIN_ROUTES],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[
             Middleware(

@@ -73,6 +73,10 @@ def _interrupts_in(data: bytes) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
+def _is_resume_map(value: Any) -> bool:
+    return isinstance(value, dict) and bool(value) and all(isinstance(k, str) and len(k) == 32 for k in value)
+
+
 def thread_fallback(thread: Thread) -> bytes:
     """What a join on a finished run answers: the thread's current state (not that run's result)."""
     if thread.status == "error" and thread.error:
@@ -89,6 +93,7 @@ class RunManager:
         self.engine = engine
         self.store = store
         self.api_url = api_url
+        self.deviations: set[str] = set()  # see deviations.py
 
     # -- threads --------------------------------------------------------------------------------------
 
@@ -218,6 +223,8 @@ class RunManager:
                     raise ApiError(404, "Thread or assistant not found.")
                 thread = self.store.add_thread(Thread(thread_id))
         strategy = payload.get("multitask_strategy") or "enqueue"
+        if "ignore-multitask" in self.deviations:
+            strategy = "enqueue"
         active = self.store.active_runs(thread.thread_id)
         if active and strategy == "reject":
             raise ApiError(409, BUSY_DETAIL)
@@ -282,15 +289,18 @@ class RunManager:
             if command and "resume" in command and not await self._has_checkpoint(thread):
                 # The official server fails a resume on a thread that never ran, before the graph runs.
                 raise TypeError("'NoneType' object is not iterable")
+            if command and "ignore-resume-map" in self.deviations and _is_resume_map(command.get("resume")):
+                command = {k: v for k, v in command.items() if k != "resume"} or {"update": None}
             graph_input = to_command(command) if command else kw["input"]
+            breakpoints = "ignore-interrupt-before" not in self.deviations
             async for event, chunk in self.engine.stream(
                 assistant,
                 graph_input,
                 run.execution_config(),
                 stream_mode=kw["stream_mode"],
                 subgraphs=kw["subgraphs"],
-                interrupt_before=kw["interrupt_before"],
-                interrupt_after=kw["interrupt_after"],
+                interrupt_before=kw["interrupt_before"] if breakpoints else None,
+                interrupt_after=kw["interrupt_after"] if breakpoints else None,
                 context=kw["context"],
                 on_checkpoint=on_checkpoint,
             ):

@@ -28,6 +28,7 @@ class MockServer:
         *,
         host: str = "127.0.0.1",
         wrap: Any = None,
+        deviations: set[str] | None = None,
     ) -> None:
         from .cli import bundled_scenarios
 
@@ -37,7 +38,7 @@ class MockServer:
         if graphs is not None:
             loaded += load_langgraph_json(graphs)
         self.host = host
-        self.app = create_app(loaded)
+        self.app = create_app(loaded, deviations=deviations)
         self._asgi: ASGIApp = wrap(self.app) if wrap else self.app
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

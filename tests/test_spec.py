@@ -9,6 +9,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from mock_server import contract
+from mock_server.admin import ADMIN_ROUTES
 from mock_server.http import ROUTES
 
 
@@ -20,7 +21,7 @@ def test_the_spec_is_valid_openapi_3_1():
 
 def test_every_operation_is_served_and_every_route_is_specified():
     specified = {(op.method, op.path) for op in contract.operations().values()}
-    served = {(method, r.path) for r in ROUTES for method in r.methods - {"HEAD"}}
+    served = {(method, r.path) for r in [*ROUTES, *ADMIN_ROUTES] for method in r.methods - {"HEAD"}}
     assert specified == served
 
 

@@ -19,14 +19,20 @@ def _interrupted_agent(client, needs, text="original text"):
     return tid, reply
 
 
-@clause("HITL-WAIT-001", "HITL-INT-002")
+@clause("HITL-WAIT-001")
 def test_wait_returns_the_interrupt(client, needs):
     _, reply = _interrupted_agent(client, needs)
     body = reply.json()
     assert isinstance(body.get("__interrupt__"), list) and len(body["__interrupt__"]) == 1, body
     interrupt = body["__interrupt__"][0]
-    assert interrupt["value"] == {"text_to_revise": "original text"}
-    assert HEX32.match(interrupt["id"]), interrupt["id"]
+    assert interrupt["value"] == {"text_to_revise": "original text"} and "id" in interrupt, interrupt
+
+
+@clause("HITL-INT-002")
+def test_interrupt_ids_are_32_hex(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    ids = [i["id"] for i in reply.json().get("__interrupt__", [])] + [i["id"] for i in client.state(tid)["interrupts"]]
+    assert ids and all(HEX32.match(i) for i in ids), ids
 
 
 @clause("HITL-WAIT-002")
@@ -42,13 +48,23 @@ def test_wait_names_the_run(client, needs):
     assert re.fullmatch(rf"/threads/{tid}/runs/[0-9a-f-]{{36}}", location), f"Content-Location: {location!r}"
 
 
-@clause("HITL-THREAD-001", "HITL-THREAD-002", "HITL-THREAD-004")
-def test_thread_shows_the_interrupt(client, needs):
+@clause("HITL-THREAD-001")
+def test_thread_status_interrupted(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    assert client.thread(tid)["status"] == "interrupted"
+
+
+@clause("HITL-THREAD-004")
+def test_thread_values(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    assert client.thread(tid).get("values") == {"some_text": "original text"}
+
+
+@clause("HITL-THREAD-002")
+def test_thread_lists_the_interrupt(client, needs):
     tid, reply = _interrupted_agent(client, needs)
     [interrupt] = reply.json()["__interrupt__"]
     thread = client.thread(tid)
-    assert thread["status"] == "interrupted", thread["status"]
-    assert thread.get("values") == {"some_text": "original text"}
     interrupts = thread.get("interrupts")
     assert isinstance(interrupts, dict) and len(interrupts) == 1, f"Thread.interrupts = {interrupts!r}"
     [(task_id, items)] = interrupts.items()
@@ -56,16 +72,26 @@ def test_thread_shows_the_interrupt(client, needs):
     assert task_id in {t["id"] for t in client.state(tid)["tasks"]}, "Thread.interrupts is not keyed by a task id"
 
 
-@clause("HITL-STATE-001", "HITL-STATE-002", "HITL-STATE-003")
-def test_state_shows_the_interrupt(client, needs):
+@clause("HITL-STATE-001")
+def test_state_next(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    assert client.state(tid)["next"] == ["human_node"]
+
+
+@clause("HITL-STATE-002")
+def test_state_task_interrupts(client, needs):
     tid, reply = _interrupted_agent(client, needs)
     [interrupt] = reply.json()["__interrupt__"]
-    state = client.state(tid)
-    assert state["next"] == ["human_node"], state["next"]
-    [task] = state["tasks"]
+    [task] = client.state(tid)["tasks"]
     assert task["name"] == "human_node" and [i["id"] for i in task["interrupts"]] == [interrupt["id"]]
     assert task["interrupts"][0]["value"] == interrupt["value"]
-    assert [i["id"] for i in state["interrupts"]] == [interrupt["id"]]
+
+
+@clause("HITL-STATE-003")
+def test_state_interrupts(client, needs):
+    tid, reply = _interrupted_agent(client, needs)
+    [interrupt] = reply.json()["__interrupt__"]
+    assert [(i["id"], i["value"]) for i in client.state(tid)["interrupts"]] == [(interrupt["id"], interrupt["value"])]
 
 
 @clause("HITL-SURFACE-001")
@@ -88,25 +114,38 @@ def test_parallel_interrupt_ids_are_distinct(client, needs):
     assert len(ids) == 2 and len(set(ids)) == 2, ids
 
 
-@clause("HITL-RUN-001", "HITL-RUN-002")
-def test_run_status_and_listing(client, needs):
+@clause("HITL-RUN-001")
+def test_paused_run_reports_success(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    [run] = client.request("GET", f"/threads/{tid}/runs").json()
+    status = client.run(tid, run["run_id"])["status"]
+    assert status == "success", f"a run that stopped at interrupt() reports {status!r}"
+
+
+@clause("HITL-RUN-002")
+def test_runs_are_readable_and_listed(client, needs):
     tid, reply = _interrupted_agent(client, needs)
     run_id = reply.headers.get("content-location", "").rsplit("/", 1)[-1]
     runs = client.request("GET", f"/threads/{tid}/runs").json()
     assert [r["run_id"] for r in runs][:1] == [run_id] or run_id == "", runs
-    run = client.run(tid, runs[0]["run_id"])
-    assert run["status"] == "success", f"a run that stopped at interrupt() reports {run['status']!r}"
+    assert client.run(tid, runs[0]["run_id"])["run_id"] == runs[0]["run_id"]
     client.wait_json(tid, "agent", command={"resume": "x"})
     newest = client.request("GET", f"/threads/{tid}/runs").json()
     assert len(newest) == 2 and newest[1]["run_id"] == runs[0]["run_id"], "runs are not listed newest first"
 
 
-@clause("HITL-THREAD-003", "HITL-STATE-004")
+@clause("HITL-THREAD-003")
 def test_resume_completes(client, needs):
     tid, _ = _interrupted_agent(client, needs)
     assert client.wait_json(tid, "agent", command={"resume": "Edited text"}) == {"some_text": "Edited text"}
     thread = client.thread(tid)
     assert thread["status"] == "idle" and thread.get("interrupts") == {}, (thread["status"], thread.get("interrupts"))
+
+
+@clause("HITL-STATE-004")
+def test_finished_state_has_nothing_pending(client, needs):
+    tid, _ = _interrupted_agent(client, needs)
+    client.wait_json(tid, "agent", command={"resume": "Edited text"})
     state = client.state(tid)
     assert state["next"] == [] and state["interrupts"] == [] and all(not t["interrupts"] for t in state["tasks"])
 
@@ -129,16 +168,31 @@ def test_single_value_with_two_pending_is_refused(client, needs):
     assert pending_ids(client, tid)["state.interrupts"] == ids, "the pending interrupts did not stay pending"
 
 
-@clause("HITL-RESUME-004", "HITL-RESUME-008")
-def test_map_resumes_all_then_sequential_interrupts(client, needs):
+def _resume_both(client, needs):
     needs(graphs=("multi",))
     tid = client.create_thread()
     first = client.wait_json(tid, "multi", input={"answers": []})["__interrupt__"]
     by_q = {i["value"]["q"]: i["id"] for i in first}
     then = client.wait_json(tid, "multi", command={"resume": {by_q["A?"]: "alpha", by_q["B?"]: "beta"}})
-    assert sorted(then.get("answers", [])) == ["a=alpha", "b=beta"], then
-    [next_interrupt] = then["__interrupt__"]
-    assert next_interrupt["value"] == {"q": "first?"}
+    return tid, then
+
+
+@clause("HITL-RESUME-004")
+def test_map_resumes_all(client, needs):
+    tid, then = _resume_both(client, needs)
+    assert sorted(client.state(tid)["values"].get("answers", [])) == ["a=alpha", "b=beta"], client.state(tid)["values"]
+    assert [i["value"] for i in then.get("__interrupt__", [])] == [{"q": "first?"}], then
+
+
+@clause("HITL-RESUME-008")
+def test_sequential_interrupts_in_one_node(client, needs):
+    tid, then = _resume_both(client, needs)
+    pending = then.get("__interrupt__", [])
+    if [i["value"] for i in pending] != [{"q": "first?"}]:
+        import pytest
+
+        pytest.skip("the graph never reached its sequential interrupts: the map resume did not work (see HITL-RESUME-004)")
+    [next_interrupt] = pending
     second = client.wait_json(tid, "multi", command={"resume": "one"})["__interrupt__"]
     assert second[0]["value"] == {"q": "second?", "first": "one"}, "the first answer was not kept"
     assert second[0]["id"] != next_interrupt["id"], "the second interrupt() in the node reused the first id"
@@ -191,7 +245,7 @@ def test_update_while_interrupted(client, needs):
     tid, reply = _interrupted_agent(client, needs)
     [interrupt] = reply.json()["__interrupt__"]
     again = client.wait_json(tid, "agent", command={"update": {"some_text": "updated"}})
-    assert again.get("some_text") == "updated", again
+    assert client.state(tid)["values"].get("some_text") == "updated", client.state(tid)["values"]
     assert [i["id"] for i in again.get("__interrupt__", [])] == [interrupt["id"]], "the node did not interrupt again"
 
 
