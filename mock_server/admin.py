@@ -1,12 +1,18 @@
-"""The mock's own controls, under the reserved prefix `/__mock__/` (documented in the spec, tag `admin`)."""
+"""The mock's own controls, under the reserved prefix `/__mock__/` (documented in the spec, tag `admin`):
+the request journal, scenarios loaded and removed at run time, a full reset, and deviation profiles.
+`hitl-mock serve --no-admin` turns them off."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import yaml
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from .deviations import DEVIATIONS, check_names
+from .scenarios import ScenarioError, compile_scenario
 from .wire import dumps, loads
 
 
@@ -14,30 +20,113 @@ def _json(body: object, status: int = 200) -> Response:
     return Response(dumps(body), status_code=status, media_type="application/json")
 
 
-def _state(request: Request) -> Response:
-    active = sorted(request.app.state.manager.deviations)
-    return _json({"active": active, "available": DEVIATIONS})
+def _detail(status: int, detail: str) -> Response:
+    return _json({"detail": detail}, status)
+
+
+# -- deviations -----------------------------------------------------------------------------------------------
+
+
+def _deviations(request: Request) -> Response:
+    return _json({"active": sorted(request.app.state.manager.deviations), "available": DEVIATIONS})
 
 
 async def get_deviations(request: Request) -> Response:
-    return _state(request)
+    return _deviations(request)
 
 
 async def set_deviations(request: Request) -> Response:
     """Replace the active deviation profiles: `{"active": ["plain-text-404", ...]}` (`[]` switches all off)."""
     try:
-        body = loads(await request.body())
-        names = body["active"]
+        names = loads(await request.body())["active"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise TypeError
         request.app.state.manager.deviations = check_names(names)
-    except (ValueError, KeyError, TypeError) as exc:
-        detail = str(exc) if isinstance(exc, ValueError) and "deviation" in str(exc) else 'expected {"active": [<profile name>, ...]}'
-        return _json({"detail": detail}, 422)
-    return _state(request)
+    except ValueError as exc:
+        return _detail(422, str(exc) if "deviation" in str(exc) else 'expected {"active": [<profile name>, ...]}')
+    except (KeyError, TypeError):
+        return _detail(422, 'expected {"active": [<profile name>, ...]}')
+    return _deviations(request)
+
+
+# -- journal --------------------------------------------------------------------------------------------------
+
+
+async def list_requests(request: Request) -> Response:
+    q = request.query_params
+    try:
+        since = int(q["since"]) if "since" in q else None
+        entries = request.app.state.journal.find(q.get("method"), q.get("path"), since)
+    except ValueError as exc:
+        return _detail(422, f"bad filter: {exc}")
+    return _json([e.to_wire() for e in entries])
+
+
+async def clear_requests(request: Request) -> Response:
+    request.app.state.journal.clear()
+    return Response(status_code=204)
+
+
+# -- scenarios ------------------------------------------------------------------------------------------------
+
+
+def _graph(a: Any) -> dict[str, Any]:
+    return {"graph_id": a.graph_id, "assistant_id": a.assistant_id, "source": a.source, "description": a.description}
+
+
+async def list_scenarios(request: Request) -> Response:
+    return _json([_graph(a) for a in request.app.state.engine.assistants.values()])
+
+
+async def load_scenario(request: Request) -> Response:
+    """Add (or replace) a scenario from its YAML or JSON text; it is served at once under its graph_id."""
+    raw = await request.body()
+    try:
+        doc = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        return _detail(422, f"not valid YAML or JSON: {' '.join(str(exc).split())}")
+    try:
+        loaded = compile_scenario(doc, "<loaded at run time>")
+    except ScenarioError as exc:
+        return _detail(422, str(exc))
+    engine = request.app.state.engine
+    replaced = loaded.graph_id in engine.assistants
+    assistant = engine.register(loaded.graph_id, loaded.graph, loaded.source, loaded.description)
+    return _json(_graph(assistant), 200 if replaced else 201)
+
+
+async def remove_scenario(request: Request) -> Response:
+    graph_id = request.path_params["graph_id"]
+    engine = request.app.state.engine
+    if graph_id not in engine.assistants:
+        return _detail(404, f"no graph {graph_id!r}")
+    engine.unregister(graph_id)
+    return Response(status_code=204)
+
+
+# -- reset ----------------------------------------------------------------------------------------------------
+
+
+async def reset(request: Request) -> Response:
+    """Forget every thread, run, checkpoint and journal entry; deviations and loaded scenarios stay."""
+    manager = request.app.state.manager
+    await manager.stop_all()
+    manager.store.clear()
+    saver = manager.engine.checkpointer
+    saver.storage.clear()
+    saver.writes.clear()
+    saver.blobs.clear()
+    request.app.state.journal.clear()
+    return Response(status_code=204)
 
 
 ADMIN_ROUTES = [
     Route("/__mock__/deviations", get_deviations, methods=["GET"]),
     Route("/__mock__/deviations", set_deviations, methods=["PUT"]),
+    Route("/__mock__/requests", list_requests, methods=["GET"]),
+    Route("/__mock__/requests", clear_requests, methods=["DELETE"]),
+    Route("/__mock__/scenarios", list_scenarios, methods=["GET"]),
+    Route("/__mock__/scenarios", load_scenario, methods=["POST"]),
+    Route("/__mock__/scenarios/{graph_id}", remove_scenario, methods=["DELETE"]),
+    Route("/__mock__/reset", reset, methods=["POST"]),
 ]

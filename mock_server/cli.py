@@ -51,6 +51,7 @@ def serve(
     ] = None,
     graphs: Annotated[Optional[Path], typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (info shows each request).")] = "warning",
+    admin: Annotated[bool, typer.Option("--admin/--no-admin", help="Serve /__mock__/ (journal, scenarios, reset, faults, deviations).")] = True,
     deviate: Annotated[
         Optional[list[str]], typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
     ] = None,
@@ -85,7 +86,7 @@ def serve(
     from .http import create_app
 
     url = f"http://{host}:{port}"
-    application = create_app(loaded, api_url=url, deviations=deviations)
+    application = create_app(loaded, api_url=url, deviations=deviations, admin=admin)
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(ids)}) on [bold]{url}[/]")
     if deviations:
         out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")

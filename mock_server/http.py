@@ -22,6 +22,7 @@ from . import __version__, contract
 from .admin import ADMIN_ROUTES
 from .deviations import check_names
 from .engine import Engine
+from .journal import Journal, JournalMiddleware
 from .runs import ApiError, RunManager, thread_fallback
 from .scenarios import LoadedGraph
 from .store import ACTIVE, Run, Store, StreamEvent
@@ -541,9 +542,9 @@ class _CORS(CORSMiddleware):
         return response
 
 
-def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[str] | None = None) -> Starlette:
+def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[str] | None = None, admin: bool = True) -> Starlette:
     """A mock server app serving `graphs` (an empty store; one checkpointer for all threads), optionally
-    with deviation profiles switched on (see deviations.py)."""
+    with deviation profiles switched on (see deviations.py). `admin=False` leaves out `/__mock__/` and the journal."""
     engine = Engine()
     for g in graphs:
         engine.register(g.graph_id, g.graph, g.source, g.description)
@@ -556,8 +557,9 @@ def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[
         yield
         await mgr.stop_all()
 
+    journal = Journal()
     app = Starlette(
-        routes=[*ROUTES, *ADMIN_ROUTES],
+        routes=[*ROUTES, *(ADMIN_ROUTES if admin else [])],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error},
         middleware=[
             Middleware(
@@ -567,11 +569,13 @@ def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[
                 allow_headers=["*"],
                 expose_headers=["x-pagination-total", "x-pagination-next", "content-location"],
                 max_age=600,
-            )
+            ),
+            *([Middleware(JournalMiddleware, journal=journal)] if admin else []),
         ],
         lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.store = store
     app.state.manager = mgr
+    app.state.journal = journal
     return app

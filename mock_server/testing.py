@@ -82,6 +82,43 @@ class MockServer:
             self._thread.join(timeout=10)
         self._server = self._thread = None
 
+    # -- the admin controls, through the same /__mock__/ API a non-Python client uses ---------------------
+
+    def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
+        r = httpx.request(method, f"{self.url}/__mock__/{path}", timeout=30, **kwargs)
+        if r.status_code >= 400:
+            raise RuntimeError(f"{method} /__mock__/{path}: {r.status_code} {r.text}")
+        return r.json() if r.content else None
+
+    def requests(self, method: str | None = None, path: str | None = None, since: int | None = None) -> list[dict[str, Any]]:
+        """The journal: requests received (filter by exact method, path regex, sequence number)."""
+        params = {k: v for k, v in {"method": method, "path": path, "since": since}.items() if v is not None}
+        return self._admin("GET", "requests", params=params)
+
+    def clear_requests(self) -> None:
+        self._admin("DELETE", "requests")
+
+    def load_scenario(self, scenario: str | dict[str, Any]) -> dict[str, Any]:
+        """Serve a scenario (its YAML/JSON text, or the parsed document) from now on."""
+        if isinstance(scenario, dict):
+            return self._admin("POST", "scenarios", json=scenario)
+        return self._admin("POST", "scenarios", content=scenario.encode(), headers={"content-type": "application/yaml"})
+
+    def remove_scenario(self, graph_id: str) -> None:
+        self._admin("DELETE", f"scenarios/{graph_id}")
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        return self._admin("GET", "scenarios")
+
+    def reset(self) -> None:
+        """Forget all threads, runs, checkpoints and journal entries."""
+        self._admin("POST", "reset")
+
+    def set_deviations(self, *names: str) -> list[str]:
+        return self._admin("PUT", "deviations", json={"active": list(names)})["active"]
+
     def __enter__(self) -> MockServer:
         return self.start()
 

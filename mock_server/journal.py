@@ -1,0 +1,98 @@
+"""The request journal: every request the mock received (method, path, query, body, status, time), newest
+last, bounded. An ASGI wrapper records them; `/__mock__/requests` lists, filters and clears them."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import deque
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+ADMIN_PREFIX = "/__mock__/"
+
+
+@dataclass
+class Entry:
+    seq: int
+    time: float
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: Any  # parsed JSON when it parses, else text (None when empty)
+    status: int | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Journal:
+    def __init__(self, limit: int = 10_000) -> None:
+        self.entries: deque[Entry] = deque(maxlen=limit)
+        self._seq = 0
+
+    def add(self, scope: Scope, body: bytes) -> Entry:
+        self._seq += 1
+        parsed: Any = None
+        if body:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = body.decode("utf-8", "replace")
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() not in (b"x-api-key", b"authorization", b"cookie")}
+        entry = Entry(self._seq, time.time(), scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), headers, parsed)
+        self.entries.append(entry)
+        return entry
+
+    def find(self, method: str | None = None, path: str | None = None, since: int | None = None) -> list[Entry]:
+        """Filter: `method` exactly; `path` as a regular expression searched in the path; `since` a sequence number."""
+        pattern = re.compile(path) if path else None
+        return [
+            e
+            for e in self.entries
+            if (method is None or e.method == method.upper())
+            and (pattern is None or pattern.search(e.path))
+            and (since is None or e.seq > since)
+        ]
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+
+class JournalMiddleware:
+    """Records each non-admin HTTP request (and, when it is answered, its status) in the journal."""
+
+    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX):
+            return await self.app(scope, receive, send)
+        chunks: list[bytes] = []
+        more = True
+        while more:  # read the body once, then replay it to the app
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        entry = self.journal.add(scope, body)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+            await send(message)
+
+        await self.app(scope, replay, recording_send)

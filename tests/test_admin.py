@@ -1,0 +1,138 @@
+"""The mock's controls under /__mock__/: the request journal, run-time scenarios, reset, deviations —
+exercised through the official Python SDK, and through `MockServer`'s methods."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from langgraph_sdk import get_client
+from langgraph_sdk.schema import Command
+
+from mock_server.testing import MockServer
+
+from .conftest import SCENARIOS, _serve
+from .helpers import run
+
+GREETER = """
+graph_id: greeter
+description: Greets whoever it is told to.
+state: {name: string, greeting: string}
+edges: [[START, greet]]
+nodes:
+  greet:
+    - interrupt: {confirm: "Greet {state.name}?"}
+      as: ok
+    - update: {greeting: "Hello, {state.name}!"}
+"""
+
+
+@pytest.fixture(scope="module")
+def admin_mock():
+    yield from _serve(scenarios=[SCENARIOS])
+
+
+@pytest.fixture
+def served(admin_mock):  # the spec check in conftest covers this server too
+    return admin_mock
+
+
+def test_the_journal_shows_what_the_sdk_sent(served):
+    server = served.server
+    server.clear_requests()
+
+    async def seed():
+        client = get_client(url=served.url)
+        thread = await client.threads.create()
+        await client.runs.wait(thread["thread_id"], "agent", input={"some_text": "original text"})
+        await client.runs.wait(thread["thread_id"], "agent", command=Command(resume="Edited text"))
+        return thread["thread_id"]
+
+    tid = run(seed())
+    waits = server.requests(method="POST", path=r"/runs/wait$")
+    assert [w["path"] for w in waits] == [f"/threads/{tid}/runs/wait"] * 2
+    assert waits[0]["body"] == {"input": {"some_text": "original text"}, "assistant_id": "agent"}
+    # what a frontend test wants to know: the resume went out as command.resume, not as new input
+    assert waits[1]["body"]["command"] == {"resume": "Edited text"} and "input" not in waits[1]["body"]
+    assert all(w["status"] == 200 for w in waits)
+    everything = server.requests()
+    assert [e["method"] for e in everything] == ["POST", "POST", "POST"]
+    assert server.requests(since=everything[0]["seq"]) == everything[1:]
+    assert not any(e["path"].startswith("/__mock__/") for e in everything)
+    server.clear_requests()
+    assert server.requests() == []
+
+
+def test_scenarios_load_and_go_at_run_time(served):
+    server = served.server
+    created = server.load_scenario(GREETER)
+    assert created["graph_id"] == "greeter" and created["description"] == "Greets whoever it is told to."
+
+    async def greet():
+        client = get_client(url=served.url)
+        thread = await client.threads.create()
+        first = await client.runs.wait(thread["thread_id"], "greeter", input={"name": "Ada"})
+        final = await client.runs.wait(thread["thread_id"], "greeter", command=Command(resume=True))
+        return first, final
+
+    first, final = run(greet())
+    assert first["__interrupt__"][0]["value"] == {"confirm": "Greet Ada?"}
+    assert final == {"name": "Ada", "greeting": "Hello, Ada!"}
+    assert "greeter" in {s["graph_id"] for s in server.scenarios()}
+    server.remove_scenario("greeter")
+    with httpx.Client(base_url=served.url) as http:
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        assert http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "greeter", "input": {}}).status_code == 422
+        bad = http.post("/__mock__/scenarios", content=b"graph_id: x\nnodes: {a: [{interupt: 1}]}\nedges: [[START, a]]", headers={"content-type": "application/yaml"})
+        assert bad.status_code == 422 and "a step needs exactly one of" in bad.json()["detail"]
+        assert http.delete("/__mock__/scenarios/nope").status_code == 404
+
+
+def test_reset_forgets_every_thread(served):
+    server = served.server
+    with httpx.Client(base_url=served.url) as http:
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "x"}})
+        server.reset()
+        assert http.get(f"/threads/{tid}").status_code == 404
+        assert http.post("/threads/count", json={}).json() == 0
+        # the journal was emptied too: it holds only what came after the reset
+        assert [(e["method"], e["path"]) for e in server.requests()] == [("GET", f"/threads/{tid}"), ("POST", "/threads/count")]
+        assert http.post("/assistants/search", json={"graph_id": "agent"}).status_code == 200  # graphs stay
+
+
+def test_deviations_switch_at_run_time(served):
+    server = served.server
+    try:
+        assert server.set_deviations("plain-text-404") == ["plain-text-404"]
+        with httpx.Client(base_url=served.url) as http:
+            r = http.get("/threads/00000000-0000-4000-8000-000000000000")
+            assert r.status_code == 404 and r.text == "Not Found" and r.headers["content-type"].startswith("text/plain")
+            bad = http.put("/__mock__/deviations", json={"active": ["no-such-bug"]})
+            assert bad.status_code == 422 and "unknown deviation profile" in bad.json()["detail"]
+    finally:
+        served.recorder.take()  # the deliberate text/plain 404 is off-contract by design
+        server.set_deviations()
+    with httpx.Client(base_url=served.url) as http:
+        assert http.get("/threads/00000000-0000-4000-8000-000000000000").json()["detail"].startswith("Thread with ID")
+
+
+def test_admin_can_be_turned_off():
+    from pathlib import Path
+
+    from mock_server.http import create_app
+    from mock_server.scenarios import load_scenarios
+    from starlette.testclient import TestClient
+
+    app = create_app(load_scenarios([Path(SCENARIOS)]), admin=False)
+    with TestClient(app) as client:
+        assert client.get("/__mock__/requests").status_code == 404
+        assert client.get("/ok").status_code == 200
+
+
+def test_mock_server_as_a_context_manager():
+    with MockServer() as server:
+        url = server.url
+        assert httpx.get(url + "/ok").status_code == 200
+        assert {s["graph_id"] for s in server.scenarios()} >= {"agent", "approve"}
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(url + "/ok", timeout=2)  # stopped on exit
