@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .deviations import DEVIATIONS, check_names
+from .faults import parse_faults
 from .scenarios import ScenarioError, compile_scenario
 from .wire import dumps, loads
 
@@ -47,6 +48,24 @@ async def set_deviations(request: Request) -> Response:
     except (KeyError, TypeError):
         return _detail(422, 'expected {"active": [<profile name>, ...]}')
     return _deviations(request)
+
+
+# -- faults ---------------------------------------------------------------------------------------------------
+
+
+async def get_faults(request: Request) -> Response:
+    return _json({"faults": request.app.state.manager.faults.to_wire()})
+
+
+async def set_faults(request: Request) -> Response:
+    """Replace the faults in force: `{"faults": [{"status": 503, "route": "POST /threads", "on_call": 2}, ...]}`."""
+    try:
+        body = loads(await request.body())
+        faults = parse_faults(body.get("faults") if isinstance(body, dict) else None)
+    except ValueError as exc:
+        return _detail(422, str(exc))
+    request.app.state.manager.faults.set(faults)
+    return await get_faults(request)
 
 
 # -- journal --------------------------------------------------------------------------------------------------
@@ -91,7 +110,7 @@ async def load_scenario(request: Request) -> Response:
         return _detail(422, str(exc))
     engine = request.app.state.engine
     replaced = loaded.graph_id in engine.assistants
-    assistant = engine.register(loaded.graph_id, loaded.graph, loaded.source, loaded.description)
+    assistant = engine.register(loaded.graph_id, loaded.graph, loaded.source, loaded.description, loaded.faults)
     return _json(_graph(assistant), 200 if replaced else 201)
 
 
@@ -108,7 +127,7 @@ async def remove_scenario(request: Request) -> Response:
 
 
 async def reset(request: Request) -> Response:
-    """Forget every thread, run, checkpoint and journal entry; deviations and loaded scenarios stay."""
+    """Forget every thread, run, checkpoint and journal entry; deviations, faults and loaded scenarios stay."""
     manager = request.app.state.manager
     await manager.stop_all()
     manager.store.clear()
@@ -123,6 +142,8 @@ async def reset(request: Request) -> Response:
 ADMIN_ROUTES = [
     Route("/__mock__/deviations", get_deviations, methods=["GET"]),
     Route("/__mock__/deviations", set_deviations, methods=["PUT"]),
+    Route("/__mock__/faults", get_faults, methods=["GET"]),
+    Route("/__mock__/faults", set_faults, methods=["PUT"]),
     Route("/__mock__/requests", list_requests, methods=["GET"]),
     Route("/__mock__/requests", clear_requests, methods=["DELETE"]),
     Route("/__mock__/scenarios", list_scenarios, methods=["GET"]),

@@ -30,6 +30,17 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _read_faults(path: Path) -> object:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise ValueError(f"not valid YAML or JSON: {' '.join(str(exc).split())}") from None
+
+
 def _check_port(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
@@ -51,6 +62,7 @@ def serve(
     ] = None,
     graphs: Annotated[Optional[Path], typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (info shows each request).")] = "warning",
+    faults_file: Annotated[Optional[Path], typer.Option("--faults", help="A YAML/JSON list of faults to inject (see mock_server/faults.py).")] = None,
     admin: Annotated[bool, typer.Option("--admin/--no-admin", help="Serve /__mock__/ (journal, scenarios, reset, faults, deviations).")] = True,
     deviate: Annotated[
         Optional[list[str]], typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
@@ -60,10 +72,13 @@ def serve(
     from .deviations import check_names
     from .scenarios import ScenarioError, load_langgraph_json, load_scenarios
 
+    from .faults import parse_faults
+
     try:
         deviations = check_names(deviate or [])
+        faults = parse_faults(_read_faults(faults_file)) if faults_file else []
     except ValueError as exc:
-        raise fail(str(exc)) from None
+        raise fail(f"{faults_file}: {exc}" if faults_file and "deviation" not in str(exc) else str(exc)) from None
 
     if scenarios is None and graphs is None:
         scenarios = [bundled_scenarios()]
@@ -86,7 +101,7 @@ def serve(
     from .http import create_app
 
     url = f"http://{host}:{port}"
-    application = create_app(loaded, api_url=url, deviations=deviations, admin=admin)
+    application = create_app(loaded, api_url=url, deviations=deviations, admin=admin, faults=faults)
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(ids)}) on [bold]{url}[/]")
     if deviations:
         out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")

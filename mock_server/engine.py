@@ -9,6 +9,7 @@ run can be rolled back.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class Assistant:
     source: str
     description: str | None = None
     created_at: str = field(default_factory=now_iso)
+    faults: list[Any] = field(default_factory=list)  # a scenario file's own `faults:`
     assistant_id: str = ""  # uuid5 of the graph id; one shared string, kept by every run and thread
 
     def __post_init__(self) -> None:
@@ -113,9 +115,9 @@ class Engine:
 
     # -- graphs ---------------------------------------------------------------------------------------
 
-    def register(self, graph_id: str, graph: Pregel, source: str, description: str | None = None) -> Assistant:
+    def register(self, graph_id: str, graph: Pregel, source: str, description: str | None = None, faults: list[Any] | None = None) -> Assistant:
         attached = graph.copy(update={"checkpointer": self.checkpointer})
-        assistant = Assistant(graph_id, attached, source, description)
+        assistant = Assistant(graph_id, attached, source, description, faults=list(faults or []))
         self.assistants[graph_id] = assistant
         return assistant
 
@@ -142,6 +144,8 @@ class Engine:
         interrupt_after: Any = None,
         context: Any = None,
         on_checkpoint: Callable[[CheckpointEvent], None] | None = None,
+        fail_at_step: tuple[int, BaseException] | None = None,
+        token_delay: float = 0.0,
     ) -> AsyncIterator[tuple[str, Any]]:
         """Run the graph; yield `(event name, data)` for the requested stream modes, as the server names them.
 
@@ -170,6 +174,10 @@ class Engine:
             else:
                 (mode, chunk), ns = item, ()
             suffix = "|" + "|".join(ns) if ns else ""
+            if fail_at_step is not None and mode == "debug" and not ns and chunk["type"] == "task" and chunk["step"] >= fail_at_step[0]:
+                raise fail_at_step[1]  # an injected fault (faults.py)
+            if token_delay and mode == "messages":
+                await asyncio.sleep(token_delay)
             if mode == "debug" and not ns and on_checkpoint is not None:
                 if chunk["type"] == "checkpoint":
                     payload = chunk["payload"]

@@ -22,6 +22,7 @@ from . import __version__, contract
 from .admin import ADMIN_ROUTES
 from .deviations import check_names
 from .engine import Engine
+from .faults import Fault, Faults
 from .journal import Journal, JournalMiddleware
 from .runs import ApiError, RunManager, thread_fallback
 from .scenarios import LoadedGraph
@@ -345,10 +346,15 @@ def sse_response(frames: AsyncIterator[bytes], headers: dict[str, str]) -> Event
     )
 
 
-async def _sse_body(mgr: RunManager, run: Run, queue: asyncio.Queue[StreamEvent | None], cancel_on_disconnect: bool) -> AsyncIterator[bytes]:
+async def _sse_body(mgr: RunManager, run: Run, queue: asyncio.Queue[StreamEvent | None], cancel_on_disconnect: bool, drop_after: int | None = None) -> AsyncIterator[bytes]:
+    sent = 0
     try:
-        while (item := await queue.get()) is not None:
+        while drop_after is None or sent < drop_after:  # an injected fault ends the stream early
+            item = await queue.get()
+            if item is None:
+                break
             yield _sse_frame(item)
+            sent += 1
     finally:
         run.unsubscribe(queue)
         if cancel_on_disconnect and not run.finished:
@@ -398,7 +404,7 @@ async def stream_run(request: Request) -> Response:
     headers = {"Location": f"{base}/stream", "Content-Location": base}
     if "stream-without-content-location" in mgr.deviations:
         del headers["Content-Location"]
-    return sse_response(_sse_body(mgr, run, queue, body.get("on_disconnect") == "cancel"), headers)
+    return sse_response(_sse_body(mgr, run, queue, body.get("on_disconnect") == "cancel", _drop_after(request)), headers)
 
 
 @route("/threads/{thread_id}/runs", "GET")
@@ -473,7 +479,7 @@ async def join_run_stream(request: Request) -> Response:
 
         return sse_response(not_found(), headers)
     queue = run.subscribe(request.headers.get("last-event-id"), stream_modes(request))
-    return sse_response(_sse_body(mgr, run, queue, query_bool(request, "cancel_on_disconnect")), headers)
+    return sse_response(_sse_body(mgr, run, queue, query_bool(request, "cancel_on_disconnect"), _drop_after(request)), headers)
 
 
 @route("/threads/{thread_id}/runs/{run_id}/cancel", "POST")
@@ -532,6 +538,34 @@ def run_out(mgr: RunManager, run: Run) -> dict[str, Any]:
     return body
 
 
+class FaultMiddleware:
+    """Applies the HTTP faults (faults.py): added latency, an error status instead of the answer; and
+    leaves `drop_stream_after` for the stream handlers (in `scope["state"]["faults"]`)."""
+
+    def __init__(self, app: Any, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/__mock__/") or not self.faults.faults:
+            return await self.app(scope, receive, send)
+        hit = self.faults.for_request(scope["method"], contract.match_path(scope["path"]))
+        scope.setdefault("state", {})["faults"] = hit
+        delay = sum(f.latency or 0.0 for f in hit)
+        if delay:
+            await asyncio.sleep(delay)
+        failing = next((f for f in hit if f.status is not None), None)
+        if failing is not None:
+            response = error_response(failing.status, failing.detail or f"injected fault: HTTP {failing.status}")
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def _drop_after(request: Request) -> int | None:
+    faults = getattr(request.state, "faults", None) or []
+    return next((f.drop_stream_after for f in faults if f.drop_stream_after is not None), None)
+
+
 class _CORS(CORSMiddleware):
     """Starlette's CORS, plus the Private Network Access grant the official server adds to preflights
     (so a page on a public origin may call a mock on localhost)."""
@@ -542,15 +576,18 @@ class _CORS(CORSMiddleware):
         return response
 
 
-def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[str] | None = None, admin: bool = True) -> Starlette:
+def create_app(
+    graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[str] | None = None, admin: bool = True, faults: list[Fault] | None = None
+) -> Starlette:
     """A mock server app serving `graphs` (an empty store; one checkpointer for all threads), optionally
     with deviation profiles switched on (see deviations.py). `admin=False` leaves out `/__mock__/` and the journal."""
     engine = Engine()
     for g in graphs:
-        engine.register(g.graph_id, g.graph, g.source, g.description)
+        engine.register(g.graph_id, g.graph, g.source, g.description, g.faults)
     store = Store()
     mgr = RunManager(engine, store, api_url=api_url)
     mgr.deviations = check_names(deviations or set())
+    mgr.faults.set(faults or [])
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -571,6 +608,7 @@ def create_app(graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[
                 max_age=600,
             ),
             *([Middleware(JournalMiddleware, journal=journal)] if admin else []),
+            Middleware(FaultMiddleware, faults=mgr.faults),
         ],
         lifespan=lifespan,
     )

@@ -17,6 +17,7 @@ from typing import Any
 from langgraph.errors import InvalidUpdateError
 
 from .engine import Assistant, CheckpointEvent, Engine, to_command
+from .faults import Faults, InjectedError
 from .store import Run, Store, Thread
 from .wire import compact, dumps, error_body, is_uuid, loads, now_iso, thread_interrupts, uuid7
 
@@ -73,6 +74,17 @@ def _interrupts_in(data: bytes) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
+def injected_exception(spec: InjectedError | None) -> Exception:
+    """The exception an `error_at_step` fault raises: a builtin class when the name is one, else a new class."""
+    import builtins
+
+    spec = spec or InjectedError()
+    cls = getattr(builtins, spec.type, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = type(spec.type, (Exception,), {})
+    return cls(spec.message)
+
+
 def _is_resume_map(value: Any) -> bool:
     return isinstance(value, dict) and bool(value) and all(isinstance(k, str) and len(k) == 32 for k in value)
 
@@ -94,6 +106,7 @@ class RunManager:
         self.store = store
         self.api_url = api_url
         self.deviations: set[str] = set()  # see deviations.py
+        self.faults = Faults()  # see faults.py
 
     # -- threads --------------------------------------------------------------------------------------
 
@@ -285,6 +298,12 @@ class RunManager:
             run.publish("metadata", dumps({"run_id": run.run_id, "attempt": 1}))
             if assistant is None:
                 raise RuntimeError(f"graph {run.graph_id!r} is no longer loaded")
+            faults = self.faults.for_run(run.graph_id, assistant.faults)
+            if any(f.hang for f in faults):
+                await asyncio.Event().wait()  # an injected fault: this run never finishes (cancel ends it)
+            failing = next((f for f in faults if f.error_at_step is not None), None)
+            fail_at_step = (failing.error_at_step, injected_exception(failing.error)) if failing else None
+            token_delay = max((f.token_delay or 0.0 for f in faults), default=0.0)
             command = kw["command"]
             if command and "resume" in command and not await self._has_checkpoint(thread):
                 # The official server fails a resume on a thread that never ran, before the graph runs.
@@ -303,6 +322,8 @@ class RunManager:
                 interrupt_after=kw["interrupt_after"] if breakpoints else None,
                 context=kw["context"],
                 on_checkpoint=on_checkpoint,
+                fail_at_step=fail_at_step,
+                token_delay=token_delay,
             ):
                 data = dumps(chunk)
                 run.publish(event, data)

@@ -31,6 +31,8 @@ from langgraph.graph.message import add_messages
 from langgraph.pregel import Pregel
 from langgraph.types import Command, interrupt
 
+from .faults import parse_faults
+
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
 STEP_KINDS = ("interrupt", "set", "update", "message", "emit", "sleep", "raise", "if", "goto")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
@@ -46,6 +48,7 @@ class LoadedGraph:
     graph: Pregel
     source: str
     description: str | None = None
+    faults: list[Any] = field(default_factory=list)
 
 
 # -- templates ------------------------------------------------------------------------------------------
@@ -259,7 +262,11 @@ def compile_scenario(doc: Any, source: str = "<scenario>") -> LoadedGraph:
                     raise ScenarioError(f"nodes.{name}: goto {target!r} is not a node")
         if not any((s == "START" or s == ["START"]) for s, _ in doc["edges"]):
             raise ScenarioError("edges: no edge leaves START")
-        return LoadedGraph(doc["graph_id"], _build(doc), source, doc.get("description"))
+        try:
+            faults = parse_faults(doc.get("faults") or [], graph=doc["graph_id"])
+        except ValueError as exc:
+            raise ScenarioError(str(exc)) from None
+        return LoadedGraph(doc["graph_id"], _build(doc), source, doc.get("description"), faults)
     except ScenarioError as exc:
         raise ScenarioError(f"{source}: {exc}") from None
 

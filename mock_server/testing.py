@@ -116,6 +116,10 @@ class MockServer:
         """Forget all threads, runs, checkpoints and journal entries."""
         self._admin("POST", "reset")
 
+    def set_faults(self, *faults: dict[str, Any]) -> list[dict[str, Any]]:
+        """Replace the faults in force (see mock_server/faults.py); no argument clears them."""
+        return self._admin("PUT", "faults", json={"faults": list(faults)})["faults"]
+
     def set_deviations(self, *names: str) -> list[str]:
         return self._admin("PUT", "deviations", json={"active": list(names)})["active"]
 
