@@ -3,7 +3,8 @@ Python graphs listed in a `langgraph.json` (the file `langgraph dev` reads).
 
 A scenario node is a list of steps run in order. Values are templates: `"{state.some_text}"` alone is
 the value itself (any JSON type); inside a longer string it is formatted with `str()`, as an f-string
-would; `{{` and `}}` are literal braces. Names bound with `as:` / `set:` are in scope for later steps.
+would; `{{` and `}}` are literal braces. Names bound with `as:` / `set:` are in scope for later steps, and
+`last_human` is the content of the last human message in `state.messages`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from typing import Annotated, Any, TypedDict
 
 import jsonschema
 import yaml
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.outputs import ChatGenerationChunk
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
@@ -34,7 +37,7 @@ from langgraph.types import Command, interrupt
 from .faults import parse_faults
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
-STEP_KINDS = ("interrupt", "set", "update", "message", "emit", "sleep", "raise", "if", "goto")
+STEP_KINDS = ("interrupt", "set", "update", "say", "message", "emit", "sleep", "raise", "if", "goto")
 SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 
@@ -128,6 +131,42 @@ def _satisfies(value: Any, schema: Any) -> bool:
 _MESSAGE_TYPES = {"ai": AIMessage, "human": HumanMessage, "system": SystemMessage, "tool": ToolMessage}
 
 
+class ScriptedChatModel(GenericFakeChatModel):
+    """LangChain's fake chat model, streaming its scripted message token by token (with a pause per token)
+    and its tool calls as tool-call chunks. Invoked inside a node, LangGraph streams the tokens as
+    `messages` events exactly as it does for a real model."""
+
+    token_delay: float = 0.0
+
+    async def _astream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
+        message = next(self.messages)
+        tokens = [t for t in re.split(r"(\s)", message.content if isinstance(message.content, str) else "") if t]
+        calls = message.tool_calls if isinstance(message, AIMessage) else []
+        for i, token in enumerate(tokens):
+            if self.token_delay:
+                await asyncio.sleep(self.token_delay)
+            last = i == len(tokens) - 1 and not calls
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token, chunk_position="last" if last else None))
+            if run_manager:
+                await run_manager.on_llm_new_token(token, chunk=chunk)
+            yield chunk
+        if calls:
+            call_chunks = [{"name": c["name"], "args": json.dumps(c["args"]), "id": c.get("id"), "index": i} for i, c in enumerate(calls)]
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=call_chunks, chunk_position="last"))
+            if run_manager:
+                await run_manager.on_llm_new_token("", chunk=chunk)
+            yield chunk
+
+
+async def _say(step: dict[str, Any], scope: dict[str, Any], out: _Output) -> None:
+    text = render(step["say"], scope)
+    calls = [{**c, "id": c.get("id") or f"call_{i}"} for i, c in enumerate(render(step.get("tool_calls") or [], scope))]
+    model = ScriptedChatModel(messages=iter([AIMessage(content=str(text), tool_calls=calls)]), token_delay=scope.get("__token_delay__", 0.0))
+    state_messages = (scope.get("state") or {}).get(step.get("to", "messages")) or []
+    message = await model.ainvoke(list(state_messages))
+    out.update.setdefault(step.get("to", "messages"), []).append(message)
+
+
 @dataclass
 class _Output:
     update: dict[str, Any] = field(default_factory=dict)
@@ -161,6 +200,8 @@ async def _run_steps(steps: list[dict[str, Any]], scope: dict[str, Any], out: _O
                 scope[name] = render(value, scope)
         elif "update" in step:
             out.update.update(render(step["update"], scope))
+        elif "say" in step:
+            await _say(step, scope, out)
         elif "message" in step:
             spec = render(step["message"], scope)
             cls = _MESSAGE_TYPES[spec.pop("type", "ai")]
@@ -183,10 +224,20 @@ async def _run_steps(steps: list[dict[str, Any]], scope: dict[str, Any], out: _O
     return False
 
 
-def _make_node(name: str, steps: list[dict[str, Any]]) -> Callable[..., Any]:
+def _last_human(state: dict[str, Any]) -> Any:
+    for message in reversed(state.get("messages") or []):
+        if getattr(message, "type", None) == "human":
+            return message.content
+    return None
+
+
+def _make_node(name: str, steps: list[dict[str, Any]], pacing: dict[str, float]) -> Callable[..., Any]:
     async def node(state: dict[str, Any]) -> Any:
+        if pacing.get("step_delay"):
+            await asyncio.sleep(pacing["step_delay"])
         out = _Output()
-        await _run_steps(steps, {"state": state}, out)
+        scope = {"state": state, "last_human": _last_human(state), "__token_delay__": pacing.get("token_delay", 0.0)}
+        await _run_steps(steps, scope, out)
         if out.goto is not None:
             return Command(goto=out.goto, update=out.update or None)
         return out.update or None
@@ -283,7 +334,7 @@ def _build(doc: dict[str, Any]) -> Pregel:
     builder = StateGraph(state)
     for name, steps in doc["nodes"].items():
         targets = tuple(dict.fromkeys(END if t == "END" else t for t in _gotos(steps)))
-        builder.add_node(name, _make_node(name, steps), destinations=targets or None)
+        builder.add_node(name, _make_node(name, steps, doc.get("pacing") or {}), destinations=targets or None)
     ends = {"START": START, "END": END}
     for sources, target in doc["edges"]:
         if isinstance(sources, list):

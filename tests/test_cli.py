@@ -56,7 +56,7 @@ def one_line_error(*args: str) -> str:
 def test_serve_defaults_to_the_bundled_scenarios():
     with serving() as (_, url):
         ids = {a["graph_id"] for a in httpx.post(url + "/assistants/search", json={"limit": 50}).json()}
-        assert ids == {"agent", "approve", "multi", "validate", "nointerrupt"}
+        assert ids == {"agent", "approve", "chat", "multi", "validate", "nointerrupt"}
         tid = httpx.post(url + "/threads", json={}).json()["thread_id"]
         result = httpx.post(f"{url}/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "cli"}}).json()
         assert result["__interrupt__"][0]["value"] == {"text_to_revise": "cli"}

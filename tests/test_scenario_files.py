@@ -107,4 +107,4 @@ def test_bundled_scenarios_and_graphs_serve_the_same_ids():
     root = Path(__file__).resolve().parent.parent / "fixtures"
     scenario_ids = {g.graph_id for g in load_scenarios([root / "scenarios"])}
     graph_ids = {g.graph_id for g in load_langgraph_json(root / "graphs" / "langgraph.json")}
-    assert scenario_ids == graph_ids == {"agent", "approve", "multi", "validate", "nointerrupt"}
+    assert scenario_ids == graph_ids == {"agent", "approve", "chat", "multi", "validate", "nointerrupt"}

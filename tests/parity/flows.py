@@ -181,8 +181,27 @@ def errors(s: Session) -> None:
     s.call("assistants", "POST", "/assistants/search", {"graph_id": "approve"})
 
 
+def _chat(s: Session, decision: Any) -> None:
+    tid = s.thread()
+    modes = ["messages-tuple", "values"]
+    human = {"messages": [{"type": "human", "content": "Send an email to Bob"}]}
+    s.call("ask", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "chat", "input": human, "stream_mode": modes})
+    s.surfaces(tid, "asking")
+    s.call("decide", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "chat", "command": {"resume": decision}, "stream_mode": modes})
+    s.surfaces(tid, "done")
+
+
+def chat_approve(s: Session) -> None:
+    _chat(s, "approve")
+
+
+def chat_reject(s: Session) -> None:
+    _chat(s, "reject")
+
+
 FLOWS: dict[str, Callable[[Session], None]] = {
-    f.__name__: f for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, errors)
+    f.__name__: f
+    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors)
 }
 
 
