@@ -6,13 +6,15 @@
 
 Both first make sure `.venv` exists with this project and its dev dependencies installed (again whenever
 pyproject.toml changes); `test` also makes `.venv-reference` with the official LangGraph server that the
-parity tests compare the mock with. Standard library only: this runs before anything is installed.
+parity tests compare the mock with, and installs Debian's chromium (as root, with apt-get) for the browser
+tests when it is missing. Standard library only: this runs before anything is installed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -24,6 +26,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 # The official server, for the parity tests: its own venv (see tests/reference/requirements.txt for why).
 REFERENCE_VENV = ROOT / ".venv-reference"
 REFERENCE_REQUIREMENTS = ROOT / "tests" / "reference" / "requirements.txt"
+CHROMIUM = "/usr/bin/chromium"
 
 
 def say(message: str) -> None:
@@ -45,6 +48,16 @@ def ensure_venv(path: Path, source: Path, install: list[str], what: str) -> None
     stamp.write_text(wanted)
 
 
+def ensure_chromium() -> None:
+    """Debian's Chromium for the browser tests (tests/e2e), installed with apt-get when missing and we are root."""
+    if os.path.exists(CHROMIUM) or not shutil.which("apt-get") or os.geteuid() != 0:
+        return
+    say("installing Debian's chromium for the browser tests (first run only) ...")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("serve", "test"):
         print(__doc__, file=sys.stderr)
@@ -53,6 +66,7 @@ def main(argv: list[str]) -> int:
         ensure_venv(VENV, ROOT / "pyproject.toml", ["-e", f"{ROOT}[dev]"], "the project and its dev dependencies")
         if argv[0] == "test":
             ensure_venv(REFERENCE_VENV, REFERENCE_REQUIREMENTS, ["-r", str(REFERENCE_REQUIREMENTS)], "the official LangGraph server")
+            ensure_chromium()
     except subprocess.CalledProcessError as exc:
         say(f"installing dependencies failed (exit {exc.returncode}); see the pip output above")
         return 1
