@@ -163,6 +163,16 @@ def needs(capabilities: Capabilities):
     return check
 
 
+@pytest.fixture
+def hitl_mock() -> Iterator[Any]:
+    """A fresh hitl-mock (bundled scenarios) on a free port for your own tests; stopped afterwards.
+    It has the admin controls as methods: requests(), load_scenario(), set_faults(), set_deviations(), reset()."""
+    from mock_server.testing import MockServer
+
+    with MockServer() as server:
+        yield server
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield

@@ -136,3 +136,20 @@ def test_mock_server_as_a_context_manager():
         assert {s["graph_id"] for s in server.scenarios()} >= {"agent", "approve"}
     with pytest.raises(httpx.HTTPError):
         httpx.get(url + "/ok", timeout=2)  # stopped on exit
+
+
+def test_the_hitl_mock_fixture_in_a_users_project(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "test_frontend_contract.py").write_text(
+        "import httpx\n"
+        "def test_resume_is_sent_as_a_command(hitl_mock):\n"
+        "    hitl_mock.set_faults({'latency': 0.01, 'route': 'POST /threads'})\n"
+        "    tid = httpx.post(hitl_mock.url + '/threads', json={}).json()['thread_id']\n"
+        "    httpx.post(f'{hitl_mock.url}/threads/{tid}/runs/wait', json={'assistant_id': 'agent', 'command': {'resume': 'x'}})\n"
+        "    [sent] = hitl_mock.requests(path='/runs/wait')\n"
+        "    assert sent['body']['command'] == {'resume': 'x'}\n"
+    )
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
