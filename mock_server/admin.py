@@ -50,6 +50,25 @@ async def set_deviations(request: Request) -> Response:
     return _deviations(request)
 
 
+# -- interrupt format -------------------------------------------------------------------------------------------
+
+
+async def get_interrupt_format(request: Request) -> Response:
+    return _json({"format": "legacy" if request.app.state.manager.legacy_interrupts else "current"})
+
+
+async def set_interrupt_format(request: Request) -> Response:
+    """`{"format": "legacy"}`: interrupts as older servers sent them (value, resumable, ns, when); `current` is the default."""
+    try:
+        wanted = loads(await request.body())["format"]
+    except (ValueError, KeyError, TypeError):
+        wanted = None
+    if wanted not in ("current", "legacy"):
+        return _detail(422, 'expected {"format": "current" | "legacy"}')
+    request.app.state.manager.legacy_interrupts = wanted == "legacy"
+    return await get_interrupt_format(request)
+
+
 # -- faults ---------------------------------------------------------------------------------------------------
 
 
@@ -142,6 +161,8 @@ async def reset(request: Request) -> Response:
 ADMIN_ROUTES = [
     Route("/__mock__/deviations", get_deviations, methods=["GET"]),
     Route("/__mock__/deviations", set_deviations, methods=["PUT"]),
+    Route("/__mock__/interrupt-format", get_interrupt_format, methods=["GET"]),
+    Route("/__mock__/interrupt-format", set_interrupt_format, methods=["PUT"]),
     Route("/__mock__/faults", get_faults, methods=["GET"]),
     Route("/__mock__/faults", set_faults, methods=["PUT"]),
     Route("/__mock__/requests", list_requests, methods=["GET"]),

@@ -63,6 +63,7 @@ def serve(
     graphs: Annotated[Optional[Path], typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (info shows each request).")] = "warning",
     faults_file: Annotated[Optional[Path], typer.Option("--faults", help="A YAML/JSON list of faults to inject (see mock_server/faults.py).")] = None,
+    interrupt_format: Annotated[str, typer.Option(help="current, or legacy: interrupts as older servers sent them (value, resumable, ns, when).")] = "current",
     admin: Annotated[bool, typer.Option("--admin/--no-admin", help="Serve /__mock__/ (journal, scenarios, reset, faults, deviations).")] = True,
     deviate: Annotated[
         Optional[list[str]], typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
@@ -94,6 +95,8 @@ def serve(
         raise fail(f"graph id {', '.join(map(repr, dupes))} is defined more than once")
     if not loaded:
         raise fail("no graphs to serve: the given scenario folders are empty")
+    if interrupt_format not in ("current", "legacy"):
+        raise fail(f"--interrupt-format must be current or legacy, not {interrupt_format!r}")
     _check_port(host, port)
 
     import uvicorn
@@ -101,7 +104,7 @@ def serve(
     from .http import create_app
 
     url = f"http://{host}:{port}"
-    application = create_app(loaded, api_url=url, deviations=deviations, admin=admin, faults=faults)
+    application = create_app(loaded, api_url=url, deviations=deviations, admin=admin, faults=faults, interrupt_format=interrupt_format)
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(ids)}) on [bold]{url}[/]")
     if deviations:
         out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")

@@ -20,7 +20,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.pregel import Pregel
 from langgraph.types import Command, Send
 
-from .wire import EMPTY_STATE, interrupt_for_state, now_iso, thread_state
+from .wire import EMPTY_STATE, interrupt_for_state, interrupt_ns, legacy_interrupt, now_iso, thread_state
 
 # The namespace the official server derives system assistant ids from (uuid5 of the graph id).
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -95,8 +95,12 @@ class CheckpointEvent:
                 task.update(result)
                 return
 
-    def interrupts(self) -> dict[str, list[dict[str, Any]]]:
-        return {t["id"]: [interrupt_for_state(i) for i in t["interrupts"]] for t in self.tasks if t.get("interrupts")}
+    def interrupts(self, legacy: bool = False) -> dict[str, list[dict[str, Any]]]:
+        def shown(task: dict[str, Any], i: Any) -> dict[str, Any]:
+            item = interrupt_for_state(i)
+            return legacy_interrupt(item, [f"{task['name']}:{task['id']}"]) if legacy else item
+
+        return {t["id"]: [shown(t, i) for i in t["interrupts"]] for t in self.tasks if t.get("interrupts")}
 
 
 @dataclass
@@ -146,6 +150,7 @@ class Engine:
         on_checkpoint: Callable[[CheckpointEvent], None] | None = None,
         fail_at_step: tuple[int, BaseException] | None = None,
         token_delay: float = 0.0,
+        legacy_interrupts: bool = False,
     ) -> AsyncIterator[tuple[str, Any]]:
         """Run the graph; yield `(event name, data)` for the requested stream modes, as the server names them.
 
@@ -158,6 +163,7 @@ class Engine:
             modes.add("messages")
         modes.add("debug")
         latest: CheckpointEvent | None = None
+        tasks: dict[str, str] = {}  # task id -> node name, for the legacy interrupt shape
         kwargs: dict[str, Any] = {}
         if interrupt_before is not None:
             kwargs["interrupt_before"] = interrupt_before
@@ -178,6 +184,11 @@ class Engine:
                 raise fail_at_step[1]  # an injected fault (faults.py)
             if token_delay and mode == "messages":
                 await asyncio.sleep(token_delay)
+            if legacy_interrupts:
+                if mode == "debug" and not ns and chunk["type"] == "task":
+                    tasks[chunk["payload"]["id"]] = chunk["payload"]["name"]
+                elif mode in ("values", "updates") and isinstance(chunk, dict) and chunk.get("__interrupt__"):
+                    chunk = {**chunk, "__interrupt__": [legacy_interrupt({"id": i.id, "value": i.value}, interrupt_ns(i.id, tasks)) for i in chunk["__interrupt__"]]}
             if mode == "debug" and not ns and on_checkpoint is not None:
                 if chunk["type"] == "checkpoint":
                     payload = chunk["payload"]
@@ -199,14 +210,14 @@ class Engine:
 
     # -- state ----------------------------------------------------------------------------------------
 
-    async def state(self, assistant: Assistant | None, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False) -> dict[str, Any]:
+    async def state(self, assistant: Assistant | None, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False, legacy: bool = False) -> dict[str, Any]:
         if assistant is None:
             return dict(EMPTY_STATE)
         configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
         if checkpoint_id:
             configurable["checkpoint_id"] = checkpoint_id
         snapshot = await assistant.graph.aget_state({"configurable": configurable}, subgraphs=subgraphs)
-        return thread_state(snapshot)
+        return thread_state(snapshot, legacy)
 
     async def snapshot(self, assistant: Assistant | None, thread_id: str) -> Any:
         """The raw `StateSnapshot` at the head of the thread (None when the thread never ran)."""
@@ -223,6 +234,7 @@ class Engine:
         before: Any = None,
         metadata: dict[str, Any] | None = None,
         checkpoint: dict[str, Any] | None = None,
+        legacy: bool = False,
     ) -> list[dict[str, Any]]:
         if assistant is None:
             return []
@@ -236,7 +248,7 @@ class Engine:
         async for snapshot in assistant.graph.aget_state_history(
             {"configurable": configurable}, limit=limit, before=before, filter=metadata or None
         ):
-            states.append(thread_state(snapshot))
+            states.append(thread_state(snapshot, legacy))
         return states
 
     async def update_state(

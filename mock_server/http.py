@@ -252,7 +252,8 @@ async def delete_thread(request: Request) -> Response:
 async def get_state(request: Request) -> Response:
     mgr = manager(request)
     thread = mgr.get_thread(request.path_params["thread_id"])
-    return json_response(await mgr.engine.state(mgr.assistant_of(thread), thread.thread_id, subgraphs=query_bool(request, "subgraphs")))
+    state = await mgr.engine.state(mgr.assistant_of(thread), thread.thread_id, subgraphs=query_bool(request, "subgraphs"), legacy=mgr.legacy_interrupts)
+    return json_response(state)
 
 
 @route("/threads/{thread_id}/state", "POST")
@@ -277,7 +278,9 @@ async def update_state(request: Request) -> Response:
 async def _history(request: Request, limit: int, before: Any, metadata: Any, checkpoint: Any) -> Response:
     mgr = manager(request)
     thread = mgr.get_thread(request.path_params["thread_id"])
-    states = await mgr.engine.history(mgr.assistant_of(thread), thread.thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint)
+    states = await mgr.engine.history(
+        mgr.assistant_of(thread), thread.thread_id, limit=limit, before=before, metadata=metadata, checkpoint=checkpoint, legacy=mgr.legacy_interrupts
+    )
     return json_response(states)
 
 
@@ -577,7 +580,13 @@ class _CORS(CORSMiddleware):
 
 
 def create_app(
-    graphs: list[LoadedGraph], *, api_url: str = "", deviations: set[str] | None = None, admin: bool = True, faults: list[Fault] | None = None
+    graphs: list[LoadedGraph],
+    *,
+    api_url: str = "",
+    deviations: set[str] | None = None,
+    admin: bool = True,
+    faults: list[Fault] | None = None,
+    interrupt_format: str = "current",
 ) -> Starlette:
     """A mock server app serving `graphs` (an empty store; one checkpointer for all threads), optionally
     with deviation profiles switched on (see deviations.py). `admin=False` leaves out `/__mock__/` and the journal."""
@@ -588,6 +597,7 @@ def create_app(
     mgr = RunManager(engine, store, api_url=api_url)
     mgr.deviations = check_names(deviations or set())
     mgr.faults.set(faults or [])
+    mgr.legacy_interrupts = interrupt_format == "legacy"
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -107,6 +107,7 @@ class RunManager:
         self.api_url = api_url
         self.deviations: set[str] = set()  # see deviations.py
         self.faults = Faults()  # see faults.py
+        self.legacy_interrupts = False  # interrupts in the pre-0.6 shape (value, resumable, ns, when)
 
     # -- threads --------------------------------------------------------------------------------------
 
@@ -176,7 +177,7 @@ class RunManager:
         failed = error is not None and error.get("error") not in ("UserInterrupt", "UserRollback")
         if checkpoint is not None:
             thread.values = checkpoint.values
-            thread.interrupts = checkpoint.interrupts()
+            thread.interrupts = checkpoint.interrupts(self.legacy_interrupts)
             thread.status = "error" if failed else ("interrupted" if checkpoint.next else "idle")
             if self.store.active_runs(thread.thread_id):
                 thread.status = "busy"
@@ -324,6 +325,7 @@ class RunManager:
                 on_checkpoint=on_checkpoint,
                 fail_at_step=fail_at_step,
                 token_delay=token_delay,
+                legacy_interrupts=self.legacy_interrupts,
             ):
                 data = dumps(chunk)
                 run.publish(event, data)

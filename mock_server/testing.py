@@ -120,6 +120,10 @@ class MockServer:
         """Replace the faults in force (see mock_server/faults.py); no argument clears them."""
         return self._admin("PUT", "faults", json={"faults": list(faults)})["faults"]
 
+    def set_interrupt_format(self, fmt: str) -> str:
+        """`legacy` (value, resumable, ns, when, as older servers sent) or `current`."""
+        return self._admin("PUT", "interrupt-format", json={"format": fmt})["format"]
+
     def set_deviations(self, *names: str) -> list[str]:
         return self._admin("PUT", "deviations", json={"active": list(names)})["active"]
 

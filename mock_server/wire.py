@@ -102,6 +102,24 @@ def interrupt_for_state(interrupt: Interrupt | dict[str, Any]) -> dict[str, Any]
     return item
 
 
+def legacy_interrupt(item: dict[str, Any], ns: list[str]) -> dict[str, Any]:
+    """An interrupt in the shape older servers returned (langgraph < 0.6, LangGraph's HITL docs of the time)."""
+    return {"id": item["id"], "value": item["value"], "resumable": True, "ns": ns, "when": "during"}
+
+
+def interrupt_ns(interrupt_id: str, tasks: dict[str, str]) -> list[str]:
+    """The namespace (`["<node>:<task id>"]`) of the task that raised an interrupt, found the way LangGraph
+    derives interrupt ids: xxh3_128 of the task's namespace, with `|<n>` for its n-th later answer slot."""
+    from xxhash import xxh3_128_hexdigest
+
+    for task_id, name in tasks.items():
+        ns = f"{name}:{task_id}"
+        for answered in range(64):
+            if xxh3_128_hexdigest((f"{ns}|{answered}" if answered else ns).encode()) == interrupt_id:
+                return [ns]
+    return []
+
+
 def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
     configurable = (config or {}).get("configurable") or {}
     if not configurable.get("thread_id") or not configurable.get("checkpoint_id"):
@@ -114,21 +132,28 @@ def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return ref
 
 
-def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
-    """A `StateSnapshot` as a `ThreadState` body (GET state, history entries)."""
+def thread_state(snapshot: StateSnapshot, legacy: bool = False) -> dict[str, Any]:
+    """A `StateSnapshot` as a `ThreadState` body (GET state, history entries); `legacy` for the old interrupt shape."""
     tasks = []
+
+    def shown(i: Any, ns: list[str]) -> dict[str, Any]:
+        return legacy_interrupt(interrupt_for_state(i), ns) if legacy else interrupt_for_state(i)
+
+    by_id: dict[str, list[str]] = {}
     for task in snapshot.tasks:
         nested = task.state if isinstance(task.state, StateSnapshot) else None
         error = task.error
+        ns = [f"{task.name}:{task.id}"]
+        by_id.update({i.id: ns for i in task.interrupts})
         tasks.append(
             {
                 "id": task.id,
                 "name": task.name,
                 "path": list(task.path),
                 "error": repr(error) if isinstance(error, BaseException) else error,
-                "interrupts": [interrupt_for_state(i) for i in task.interrupts],
+                "interrupts": [shown(i, ns) for i in task.interrupts],
                 "checkpoint": task.state["configurable"] if task.state is not None and nested is None else None,
-                "state": thread_state(nested) if nested is not None else None,
+                "state": thread_state(nested, legacy) if nested is not None else None,
                 "result": getattr(task, "result", None),
             }
         )
@@ -140,7 +165,7 @@ def thread_state(snapshot: StateSnapshot) -> dict[str, Any]:
         "created_at": snapshot.created_at,
         "checkpoint": _checkpoint_ref(snapshot.config),
         "parent_checkpoint": _checkpoint_ref(snapshot.parent_config),
-        "interrupts": [interrupt_for_state(i) for i in snapshot.interrupts],
+        "interrupts": [shown(i, by_id.get(i.id, [])) for i in snapshot.interrupts],
         "checkpoint_id": (snapshot.config or {}).get("configurable", {}).get("checkpoint_id"),
         "parent_checkpoint_id": (snapshot.parent_config or {}).get("configurable", {}).get("checkpoint_id"),
     }
