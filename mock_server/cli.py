@@ -112,6 +112,33 @@ def serve(
 
 
 @app.command()
+def record(
+    upstream: Annotated[str, typer.Option("--upstream", help="The deployment to record, e.g. http://127.0.0.1:2024")],
+    out_file: Annotated[Path, typer.Option("--out", help="The scenario file to write (one per graph: <name>.<graph_id>.yaml when several).")],
+    host: Annotated[str, typer.Option(help="Interface the proxy listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port the proxy listens on; point your client here.", min=0, max=65535)] = 8123,
+) -> None:
+    """Proxy a real deployment while a client uses it, and write a scenario that replays what was seen."""
+    import httpx
+
+    from .record import Recorder, create_proxy
+
+    try:
+        httpx.get(upstream.rstrip("/") + "/ok", timeout=10).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise fail(f"cannot reach the upstream {upstream}: {exc}") from None
+    if not out_file.parent.exists():
+        raise fail(f"{out_file.parent}: no such directory")
+    _check_port(host, port)
+    import uvicorn
+
+    recorder = Recorder(upstream, out_file)
+    out.print(f"hitl-mock recording {upstream} through [bold]http://{host}:{port}[/]; the scenario goes to {out_file} (Ctrl-C to stop)")
+    uvicorn.run(create_proxy(upstream, recorder), host=host, port=port, log_level="warning")
+    out.print(f"recorded: {', '.join(map(str, recorder.written)) or 'nothing (no runs were seen)'}")
+
+
+@app.command()
 def deviations() -> None:
     """List the deviation profiles (`serve --deviate NAME`)."""
     from .deviations import DEVIATIONS

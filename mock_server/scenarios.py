@@ -226,8 +226,9 @@ async def _run_steps(steps: list[dict[str, Any]], scope: dict[str, Any], out: _O
 
 def _last_human(state: dict[str, Any]) -> Any:
     for message in reversed(state.get("messages") or []):
-        if getattr(message, "type", None) == "human":
-            return message.content
+        kind = message.get("type", message.get("role")) if isinstance(message, dict) else getattr(message, "type", None)
+        if kind in ("human", "user"):
+            return message.get("content") if isinstance(message, dict) else message.content
     return None
 
 

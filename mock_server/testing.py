@@ -20,36 +20,20 @@ from .http import create_app
 from .scenarios import LoadedGraph, load_langgraph_json, load_scenarios
 
 
-class MockServer:
-    def __init__(
-        self,
-        scenarios: list[Path] | None = None,
-        graphs: Path | None = None,
-        *,
-        host: str = "127.0.0.1",
-        wrap: Any = None,
-        deviations: set[str] | None = None,
-    ) -> None:
-        from .cli import bundled_scenarios
+class ServerThread:
+    """Any ASGI app as a real uvicorn server on a free port, in a background thread; always stopped on exit."""
 
-        if scenarios is None and graphs is None:
-            scenarios = [bundled_scenarios()]
-        loaded: list[LoadedGraph] = load_scenarios(scenarios or [])
-        if graphs is not None:
-            loaded += load_langgraph_json(graphs)
-        self.host = host
-        self.app = create_app(loaded, deviations=deviations)
-        self._asgi: ASGIApp = wrap(self.app) if wrap else self.app
+    def __init__(self, app: ASGIApp, host: str = "127.0.0.1") -> None:
+        self.app, self.host, self.port = app, host, 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self.port = 0
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def start(self) -> MockServer:
-        config = uvicorn.Config(self._asgi, host=self.host, port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+    def start(self) -> ServerThread:
+        config = uvicorn.Config(self.app, host=self.host, port=0, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
         server = uvicorn.Server(config)
         self._server = server
         started = threading.Event()
@@ -67,12 +51,12 @@ class MockServer:
             asyncio.run(serve())
             started.set()
 
-        self._thread = threading.Thread(target=run, name="hitl-mock", daemon=True)
+        self._thread = threading.Thread(target=run, name="hitl-server", daemon=True)
         self._thread.start()
         started.wait(timeout=30)
         if not self.port:
             self.stop()
-            raise RuntimeError("hitl-mock did not start")
+            raise RuntimeError("the server did not start")
         return self
 
     def stop(self) -> None:
@@ -81,6 +65,48 @@ class MockServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = self._thread = None
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class MockServer:
+    def __init__(
+        self,
+        scenarios: list[Path] | None = None,
+        graphs: Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        wrap: Any = None,
+        deviations: set[str] | None = None,
+    ) -> None:
+        from .cli import bundled_scenarios
+
+        if scenarios is None and graphs is None:
+            scenarios = [bundled_scenarios()]
+        loaded: list[LoadedGraph] = load_scenarios(scenarios or [])
+        if graphs is not None:
+            loaded += load_langgraph_json(graphs)
+        self.app = create_app(loaded, deviations=deviations)
+        self._thread = ServerThread(wrap(self.app) if wrap else self.app, host)
+
+    @property
+    def url(self) -> str:
+        return self._thread.url
+
+    @property
+    def port(self) -> int:
+        return self._thread.port
+
+    def start(self) -> MockServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._thread.stop()
 
     # -- the admin controls, through the same /__mock__/ API a non-Python client uses ---------------------
 
