@@ -36,17 +36,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from mock_server.testing import free_port, wait_for_ok
+
 ROOT = Path(__file__).resolve().parent.parent
 OFFICIAL = ROOT / ".venv-reference" / "bin" / "langgraph"
 console = Console()
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -65,17 +59,10 @@ def server(kind: str) -> Iterator[tuple[str, float, int]]:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            while True:
-                if proc.poll() is not None:
-                    raise SystemExit(f"{kind} server exited with {proc.returncode}")
-                try:
-                    if httpx.get(url + "/ok", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.perf_counter() - started > 120:
-                    raise SystemExit(f"{kind} server did not answer /ok in 120 s")
-                time.sleep(0.005)
+            try:
+                wait_for_ok(url, proc, timeout=120)
+            except RuntimeError as exc:
+                raise SystemExit(f"{kind} server: {exc}") from None
             yield url, time.perf_counter() - started, proc.pid
         finally:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -446,18 +446,28 @@ def _chunked(body: bytes, headers: dict[str, str]) -> Response:
     return StreamingResponse(once(), media_type="application/json", headers=headers)
 
 
-@route("/threads/{thread_id}/runs/{run_id}/join", "GET")
-async def join_run(request: Request) -> Response:
-    mgr = manager(request)
-    thread_id, run_id = request.path_params["thread_id"], request.path_params["run_id"]
-    base = f"/threads/{thread_id}/runs/{run_id}"
-    headers = {"Location": f"{base}/join", "Content-Location": base}
+RUN_NOT_FOUND = {"error": "HTTPException", "message": "404: Run not found"}
+
+
+def _join_target(request: Request, suffix: str) -> tuple[Run | None, dict[str, str]]:
+    """The run a join names, and the headers the join answers with. None for an unknown run: the official
+    server reports that in-band, with HTTP 200."""
+    base = f"/threads/{request.path_params['thread_id']}/runs/{request.path_params['run_id']}"
+    headers = {"Location": f"{base}/{suffix}", "Content-Location": base}
     try:
-        run = _get_run(request)
+        return _get_run(request), headers
     except ApiError as exc:
         if exc.status != 404 or exc.detail != "Not Found":
             raise
-        return _chunked(dumps({"__error__": {"error": "HTTPException", "message": "404: Run not found"}}), headers)
+        return None, headers
+
+
+@route("/threads/{thread_id}/runs/{run_id}/join", "GET")
+async def join_run(request: Request) -> Response:
+    mgr = manager(request)
+    run, headers = _join_target(request, "join")
+    if run is None:
+        return _chunked(dumps({"__error__": RUN_NOT_FOUND}), headers)
     first = run.claim_first_join()  # an active run's first join also uses up the claim
     if run.finished and not first:
         # The official server answers a finished run from the thread's current state, not the run's result.
@@ -468,17 +478,11 @@ async def join_run(request: Request) -> Response:
 @route("/threads/{thread_id}/runs/{run_id}/stream", "GET")
 async def join_run_stream(request: Request) -> Response:
     mgr = manager(request)
-    thread_id, run_id = request.path_params["thread_id"], request.path_params["run_id"]
-    base = f"/threads/{thread_id}/runs/{run_id}"
-    headers = {"Location": f"{base}/stream", "Content-Location": base}
-    try:
-        run = _get_run(request)
-    except ApiError as exc:
-        if exc.status != 404 or exc.detail != "Not Found":
-            raise
+    run, headers = _join_target(request, "stream")
+    if run is None:
 
         async def not_found() -> AsyncIterator[bytes]:
-            yield _sse_frame(StreamEvent("error", dumps({"error": "HTTPException", "message": "404: Run not found"})))
+            yield _sse_frame(StreamEvent("error", dumps(RUN_NOT_FOUND)))
 
         return sse_response(not_found(), headers)
     queue = run.subscribe(request.headers.get("last-event-id"), stream_modes(request))

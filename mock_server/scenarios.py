@@ -329,7 +329,8 @@ def _build(doc: dict[str, Any]) -> Pregel:
         spec = {"type": spec} if not isinstance(spec, dict) else spec
         annotation = _TYPES[spec.get("type") or "any"] if spec.get("type") else Any
         if spec.get("reducer"):
-            annotation = Annotated[list if spec["reducer"] != "merge" else dict, _REDUCERS[spec["reducer"]]]
+            container = dict if spec["reducer"] == "merge" else list
+            annotation = Annotated[container, _REDUCERS[spec["reducer"]]]
         fields[key] = annotation
     state = TypedDict(f"{doc['graph_id']}_state", fields, total=False)  # type: ignore[operator]
     builder = StateGraph(state)

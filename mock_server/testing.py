@@ -8,7 +8,10 @@ for tests (yours and ours). Use it as a context manager; it always stops on exit
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
 import threading
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -18,6 +21,31 @@ from starlette.types import ASGIApp
 
 from .http import create_app
 from .scenarios import LoadedGraph, load_langgraph_json, load_scenarios
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on right now (for servers started as separate processes)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_ok(url: str, proc: subprocess.Popen[Any] | None = None, timeout: float = 60) -> float:
+    """Poll `url`/ok until it answers 200; the seconds it took. Fails early if `proc` exits."""
+    import httpx
+
+    started = time.monotonic()
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the server exited with {proc.returncode} before answering /ok")
+        try:
+            if httpx.get(url + "/ok", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{url}/ok did not answer within {timeout:.0f} s")
+        time.sleep(0.005)
 
 
 class ServerThread:

@@ -9,25 +9,17 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
+from mock_server.testing import free_port, wait_for_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGGRAPH = ROOT / ".venv-reference" / "bin" / "langgraph"
 GRAPHS = ROOT / "fixtures" / "graphs"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -50,19 +42,11 @@ def official_server(timeout: float = 120) -> Iterator[str]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"langgraph dev exited ({proc.returncode}):\n{log.read()[-3000:]}")
-                try:
-                    if httpx.get(url + "/ok", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"langgraph dev did not answer /ok within {timeout:.0f} s")
-                time.sleep(0.2)
+            try:
+                wait_for_ok(url, proc, timeout)
+            except RuntimeError as exc:
+                log.seek(0)
+                raise RuntimeError(f"langgraph dev: {exc}\n{log.read()[-3000:]}") from None
             yield url
         finally:
             try:

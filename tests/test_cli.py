@@ -5,21 +5,16 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from mock_server.testing import free_port, wait_for_ok
+
 HITL_MOCK = [sys.executable, "-m", "mock_server.cli"]
 GRAPHS = Path(__file__).resolve().parent.parent / "fixtures" / "graphs" / "langgraph.json"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -28,17 +23,10 @@ def serving(*args: str) -> Iterator[tuple[subprocess.Popen[str], str]]:
     proc = subprocess.Popen([*HITL_MOCK, "serve", "--port", str(port), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"hitl-mock exited: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                if httpx.get(url + "/ok", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)
-        else:
-            raise AssertionError("hitl-mock did not answer /ok in 30 s")
+        try:
+            wait_for_ok(url, proc, timeout=30)
+        except RuntimeError as exc:
+            raise AssertionError(f"hitl-mock: {exc}: {proc.stderr.read() if proc.stderr else ''}") from None
         yield proc, url
     finally:
         proc.terminate()

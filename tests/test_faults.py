@@ -8,7 +8,6 @@ import time
 import httpx
 import pytest
 from langgraph_sdk import get_client
-from langgraph_sdk.schema import Command
 
 from mock_server.faults import parse_faults
 from mock_server.scenarios import ScenarioError, compile_scenario
