@@ -81,10 +81,9 @@ class Client:
             headers.setdefault("content-type", "application/json")
             kwargs["content"] = raw.encode()
             sent = raw
-        elif body is not None or method in ("POST", "PATCH", "PUT") and body is not None:
+        elif body is not None:
             kwargs["json"] = body
             sent = body
-        if body is not None and raw is None:
             headers.setdefault("content-type", "application/json")
         response = self._http.request(method, path, **kwargs)
         text = response.text

@@ -298,9 +298,8 @@ async def post_history(request: Request) -> Response:
 # -- runs -----------------------------------------------------------------------------------------------------
 
 
-def _run_paths(run: Run) -> tuple[str, str]:
-    base = f"/threads/{run.thread_id}/runs/{run.run_id}"
-    return base, base
+def _run_path(run: Run) -> str:
+    return f"/threads/{run.thread_id}/runs/{run.run_id}"
 
 
 def _get_run(request: Request) -> Run:
@@ -375,7 +374,7 @@ async def _create(request: Request, stateless: bool) -> tuple[RunManager, Run, d
 async def create_run(request: Request) -> Response:
     _, run, _ = await _create(request, stateless=False)
     run.awaiting_first_join = True
-    return json_response(run.to_wire(), headers={"Content-Location": _run_paths(run)[0]})
+    return json_response(run.to_wire(), headers={"Content-Location": _run_path(run)})
 
 
 @route("/runs", "POST")
@@ -389,7 +388,7 @@ async def create_run_stateless(request: Request) -> Response:
 @route("/runs/wait", "POST")
 async def wait_run(request: Request) -> Response:
     mgr, run, body = await _create(request, stateless="thread_id" not in request.path_params)
-    base, _ = _run_paths(run)
+    base = _run_path(run)
     return StreamingResponse(
         _wait_body(mgr, run, body.get("on_disconnect") == "cancel"),
         media_type="application/json",
@@ -403,7 +402,7 @@ async def stream_run(request: Request) -> Response:
     stateless = "thread_id" not in request.path_params
     mgr, run, body = await _create(request, stateless=stateless)
     queue = run.subscribe()
-    base = f"/runs/{run.run_id}" if stateless else _run_paths(run)[0]
+    base = f"/runs/{run.run_id}" if stateless else _run_path(run)
     headers = {"Location": f"{base}/stream", "Content-Location": base}
     if "stream-without-content-location" in mgr.deviations:
         del headers["Content-Location"]

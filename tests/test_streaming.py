@@ -163,3 +163,18 @@ def test_stateless_stream_and_wait(mock):
         assert r.json()["__interrupt__"][0]["value"] == {"text_to_revise": "w"}
         temp_thread = r.headers["location"].split("/")[2]
         assert http.get(f"/threads/{temp_thread}").status_code == 404  # on_completion=delete (the default)
+
+
+def test_heartbeats_during_long_silences(monkeypatch):
+    """A stream sends `: heartbeat` comments while a step is silent; a long wait sends leading newlines."""
+    from mock_server import http as mock_http
+    from mock_server.testing import MockServer
+
+    monkeypatch.setattr(mock_http, "KEEPALIVE_SECONDS", 0.2)
+    with MockServer() as server, __import__("httpx").Client(base_url=server.url, timeout=30) as http:
+        tid = new_thread(http)
+        r = http.post(f"/threads/{tid}/runs/stream", json={"assistant_id": "nointerrupt", "input": {"sleep": 1.0}, "stream_mode": "updates"})
+        assert b": heartbeat\r\n\r\n" in r.content
+        assert [e["event"] for e in parse_sse(r.content)] == ["metadata", "updates", "updates"]
+        waited = http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "nointerrupt", "input": {"sleep": 1.0}})
+        assert waited.content.startswith(b"\n") and waited.json()["steps"][-2:] == ["step1", "step2"]
