@@ -74,22 +74,27 @@ def test_multitask_rollback_deletes_the_first_run_and_its_checkpoints(mock):
         assert all("sleep" not in (h["values"] or {}) for h in after)
 
 
+def _running(http: httpx.Client, tid: str) -> str:
+    """Start a slow background run on the thread and wait until it runs; the run's path."""
+    run_obj = http.post(f"/threads/{tid}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 2}}).json()
+    path = f"/threads/{tid}/runs/{run_obj['run_id']}"
+    _until(lambda: http.get(path).json()["status"] == "running")
+    return path
+
+
 def test_cancel_interrupt_and_wait(mock):
     with mock.http() as http:
         tid = new_thread(http)
-        run_obj = http.post(f"/threads/{tid}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 2}}).json()
-        path = f"/threads/{tid}/runs/{run_obj['run_id']}"
-        _until(lambda: http.get(path).json()["status"] == "running")
+        path = _running(http, tid)
+        run_id = path.rsplit("/", 1)[1]
         r = http.post(path + "/cancel")
         assert r.status_code == 202 and r.content == b""
         _until(lambda: http.get(path).json()["status"] == "interrupted")
         thread = http.get(f"/threads/{tid}").json()
         assert thread["status"] == "interrupted"  # the checkpoint still has `next`: step1 never finished
-        assert thread["error"] == {"error": "UserInterrupt", "message": f"interrupt requested via POST /threads/{tid}/runs/{run_obj['run_id']}/cancel"}
-        # the kept checkpoints let `input: null` continue
-        run2 = http.post(f"/threads/{tid}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 2}}).json()
-        path2 = f"/threads/{tid}/runs/{run2['run_id']}"
-        _until(lambda: http.get(path2).json()["status"] == "running")
+        assert thread["error"] == {"error": "UserInterrupt", "message": f"interrupt requested via POST /threads/{tid}/runs/{run_id}/cancel"}
+        # with wait=true, the answer comes once the run has stopped
+        path2 = _running(http, tid)
         r = http.post(path2 + "/cancel", params={"wait": "true"})
         assert r.status_code == 200 and r.json() == {} and r.headers["location"] == path2 + "/join"
         assert http.get(path2).json()["status"] == "interrupted"
@@ -98,9 +103,7 @@ def test_cancel_interrupt_and_wait(mock):
 def test_cancel_rollback(mock):
     with mock.http() as http:
         tid = new_thread(http)
-        run_obj = http.post(f"/threads/{tid}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 2}}).json()
-        path = f"/threads/{tid}/runs/{run_obj['run_id']}"
-        _until(lambda: http.get(path).json()["status"] == "running")
+        path = _running(http, tid)
         assert http.post(path + "/cancel", params={"action": "rollback", "wait": "true"}).status_code == 200
         assert http.get(path).status_code == 404
         thread = http.get(f"/threads/{tid}").json()
