@@ -118,13 +118,6 @@ def _validation_root(schema: dict[str, Any], components: dict[str, Any]) -> dict
     return {**schema, "components": {"schemas": schemas}}
 
 
-def operation(operation_id: str) -> Operation:
-    try:
-        return operations()[operation_id]
-    except KeyError:
-        raise LookupError(f"operation {operation_id!r} is not in {SPEC_PATH.name}") from None
-
-
 def operation_for(method: str, path: str) -> Operation:
     """The operation serving `method` on a path template of the spec (e.g. `/threads/{thread_id}/runs/wait`)."""
     for op in operations().values():

@@ -205,9 +205,6 @@ class Engine:
             elif mode in stream_mode:
                 yield mode + suffix, chunk
 
-    def run_config(self, thread_id: str, configurable: dict[str, Any], metadata: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-        return {**extra, "configurable": {**configurable, "thread_id": thread_id}, "metadata": metadata}
-
     # -- state ----------------------------------------------------------------------------------------
 
     async def state(self, assistant: Assistant | None, thread_id: str, checkpoint_id: str | None = None, subgraphs: bool = False, legacy: bool = False) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from .journal import Journal, JournalMiddleware
 from .runs import ApiError, RunManager, thread_fallback
 from .scenarios import LoadedGraph
 from .store import ACTIVE, Run, Store, StreamEvent
-from .wire import dumps, is_uuid, loads
+from .wire import dumps, is_uuid, loads, now_iso
 
 Handler = Callable[[Request], Awaitable[Response]]
 ROUTES: list[Route] = []
@@ -234,8 +234,6 @@ async def get_thread(request: Request) -> Response:
 async def patch_thread(request: Request) -> Response:
     body = await read_body(request)
     thread = manager(request).get_thread(request.path_params["thread_id"], detail="Not Found")
-    from .wire import now_iso
-
     thread.metadata = {**thread.metadata, **(body.get("metadata") or {})}
     thread.updated_at = now_iso()
     return json_response(thread_out(manager(request), thread))

@@ -19,7 +19,7 @@ from langgraph.errors import InvalidUpdateError
 from .engine import Assistant, CheckpointEvent, Engine, to_command
 from .faults import Faults, InjectedError
 from .store import Run, Store, Thread
-from .wire import compact, dumps, error_body, is_uuid, loads, now_iso, thread_interrupts, uuid7
+from .wire import compact, dumps, error_body, exception_named, is_uuid, loads, now_iso, thread_interrupts, uuid7
 
 logger = logging.getLogger("hitl_mock")
 
@@ -74,15 +74,9 @@ def _interrupts_in(data: bytes) -> list[Any]:
     return found if isinstance(found, list) else []
 
 
-def injected_exception(spec: InjectedError | None) -> Exception:
-    """The exception an `error_at_step` fault raises: a builtin class when the name is one, else a new class."""
-    import builtins
-
-    spec = spec or InjectedError()
-    cls = getattr(builtins, spec.type, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        cls = type(spec.type, (Exception,), {})
-    return cls(spec.message)
+def _checkpointed(snapshot: Any) -> bool:
+    """Whether a head `StateSnapshot` is a real checkpoint (a thread that never ran has none)."""
+    return snapshot is not None and bool((snapshot.config or {}).get("configurable", {}).get("checkpoint_id"))
 
 
 def _is_resume_map(value: Any) -> bool:
@@ -183,13 +177,13 @@ class RunManager:
                 thread.status = "busy"
             return
         snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)
-        if snapshot is None or snapshot.config is None or "checkpoint_id" not in snapshot.config.get("configurable", {}):
+        if not _checkpointed(snapshot):
             thread.values = {} if failed else None
             thread.interrupts = {}
             thread.status = "error" if failed else "idle"
         else:
             thread.values = snapshot.values
-            thread.interrupts = thread_interrupts(snapshot)
+            thread.interrupts = thread_interrupts(snapshot, self.legacy_interrupts)
             thread.status = "error" if failed else ("interrupted" if snapshot.next else "idle")
         if self.store.active_runs(thread.thread_id):
             thread.status = "busy"
@@ -292,10 +286,10 @@ class RunManager:
             nonlocal checkpoint
             checkpoint = event
         try:
-            kw = run.kwargs
             if run.payload.get("after_seconds"):
                 await asyncio.sleep(run.payload["after_seconds"])
             run.set_status("running")
+            kw = run.kwargs  # built once the run runs: its config then carries the attempt and host keys
             run.publish("metadata", dumps({"run_id": run.run_id, "attempt": 1}))
             if assistant is None:
                 raise RuntimeError(f"graph {run.graph_id!r} is no longer loaded")
@@ -303,7 +297,10 @@ class RunManager:
             if any(f.hang for f in faults):
                 await asyncio.Event().wait()  # an injected fault: this run never finishes (cancel ends it)
             failing = next((f for f in faults if f.error_at_step is not None), None)
-            fail_at_step = (failing.error_at_step, injected_exception(failing.error)) if failing else None
+            fail_at_step = None
+            if failing is not None:
+                spec = failing.error or InjectedError()
+                fail_at_step = (failing.error_at_step, exception_named(spec.type, spec.message))
             token_delay = max((f.token_delay or 0.0 for f in faults), default=0.0)
             command = kw["command"]
             if command and "resume" in command and not await self._has_checkpoint(thread):
@@ -316,7 +313,7 @@ class RunManager:
             async for event, chunk in self.engine.stream(
                 assistant,
                 graph_input,
-                run.execution_config(),
+                run.execution_config(kw),
                 stream_mode=kw["stream_mode"],
                 subgraphs=kw["subgraphs"],
                 interrupt_before=kw["interrupt_before"] if breakpoints else None,
@@ -370,8 +367,7 @@ class RunManager:
                     self._pump(run.thread_id)
 
     async def _has_checkpoint(self, thread: Thread) -> bool:
-        snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)
-        return snapshot is not None and bool((snapshot.config or {}).get("configurable", {}).get("checkpoint_id"))
+        return _checkpointed(await self.engine.snapshot(self.assistant_of(thread), thread.thread_id))
 
     def cancel(self, run: Run, action: str = "interrupt") -> None:
         """Stop a pending or running run (`interrupt` keeps its checkpoints, `rollback` removes run and checkpoints)."""

@@ -10,7 +10,6 @@ would; `{{` and `}}` are literal braces. Names bound with `as:` / `set:` are in 
 from __future__ import annotations
 
 import asyncio
-import builtins
 import functools
 import importlib.util
 import inspect
@@ -35,6 +34,7 @@ from langgraph.pregel import Pregel
 from langgraph.types import Command, interrupt
 
 from .faults import parse_faults
+from .wire import exception_named
 
 SCHEMA_PATH = Path(__file__).with_name("scenario.schema.json")
 STEP_KINDS = ("interrupt", "set", "update", "say", "message", "emit", "sleep", "raise", "if", "goto")
@@ -176,11 +176,7 @@ class _Output:
 def _exception(spec: Any, scope: dict[str, Any]) -> Exception:
     if isinstance(spec, str):
         return ValueError(render(spec, scope))
-    name = spec.get("type", "ValueError")
-    cls = getattr(builtins, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        cls = type(name, (Exception,), {})
-    return cls(render(spec["message"], scope))
+    return exception_named(spec.get("type", "ValueError"), render(spec["message"], scope))
 
 
 async def _run_steps(steps: list[dict[str, Any]], scope: dict[str, Any], out: _Output) -> bool:

@@ -170,10 +170,11 @@ class Run:
             "durability": p.get("durability") or "async",
         }
 
-    def execution_config(self) -> dict[str, Any]:
-        """The config the graph runs with: the stored one, with the run and thread in its metadata (from
-        there they reach checkpoint metadata and `messages` stream metadata, as on the official server)."""
-        config = self.kwargs["config"]
+    def execution_config(self, kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The config the graph runs with: the stored one (from `kwargs` when the caller already built them),
+        with the run and thread in its metadata (from there they reach checkpoint metadata and `messages`
+        stream metadata, as on the official server)."""
+        config = (kwargs or self.kwargs)["config"]
         config["metadata"] = {**config["metadata"], "run_id": self.run_id, "thread_id": self.thread_id}
         return config
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime
 import os
@@ -53,6 +54,15 @@ def _default(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.asdict(obj)
     raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
+
+
+def exception_named(name: str, message: str) -> Exception:
+    """An exception of the builtin class `name` when there is one (ValueError, TimeoutError, ...), else of a new
+    class by that name, so the run's error event reports it (scenario `raise:` steps, injected faults)."""
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        cls = type(name, (Exception,), {})
+    return cls(message)
 
 
 def dumps(obj: Any) -> bytes:
@@ -185,6 +195,7 @@ EMPTY_STATE: dict[str, Any] = {
 }
 
 
-def thread_interrupts(snapshot: StateSnapshot) -> dict[str, list[dict[str, Any]]]:
+def thread_interrupts(snapshot: StateSnapshot, legacy: bool = False) -> dict[str, list[dict[str, Any]]]:
     """`Thread.interrupts`: pending interrupts keyed by the id of the task that raised them."""
-    return {t.id: [interrupt_for_state(i) for i in t.interrupts] for t in snapshot.tasks if t.interrupts}
+    state = thread_state(snapshot, legacy)  # one conversion, so the thread shows interrupts as the state does
+    return {t["id"]: t["interrupts"] for t in state["tasks"] if t["interrupts"]}
