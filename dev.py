@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The project's two entry points, for a fresh machine with only python3:
+"""The project's entry points, for a fresh machine with only python3:
 
     python3 dev.py serve [hitl-mock serve options]   # start the mock on 127.0.0.1:8123 with the bundled scenarios
-    python3 dev.py test [pytest options]             # run the whole test suite
+    python3 dev.py test [pytest options]             # lint and type-check, then run the whole test suite
+    python3 dev.py lint                              # only ruff and mypy (strict on hitl_spec, mock_server, contract_tests)
 
 Both first make sure `.venv` exists with this project and its dev dependencies installed (again whenever
 pyproject.toml changes); `test` also makes `.venv-reference` with the official LangGraph server that the
@@ -58,8 +59,19 @@ def ensure_chromium() -> None:
     subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
+def lint() -> int:
+    """ruff, then mypy (configured in pyproject.toml); non-zero when either finds a problem."""
+    for tool, args in (("ruff", ["check", "."]), ("mypy", [])):
+        say(f"{tool} {' '.join(args)}".rstrip())
+        code = subprocess.call([str(BIN / tool), *args], cwd=ROOT)
+        if code:
+            say(f"{tool} found problems (exit {code})")
+            return code
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("serve", "test"):
+    if not argv or argv[0] not in ("serve", "test", "lint"):
         print(__doc__, file=sys.stderr)
         return 2
     try:
@@ -71,6 +83,10 @@ def main(argv: list[str]) -> int:
         say(f"installing dependencies failed (exit {exc.returncode}); see the pip output above")
         return 1
     command, rest = argv[0], argv[1:]
+    if command in ("lint", "test"):
+        code = lint()
+        if command == "lint" or code:
+            return code
     if command == "serve":
         args = [str(BIN / "hitl-mock"), "serve", *rest]
     else:

@@ -4,13 +4,19 @@
     .venv/bin/python benchmarks/bench.py                 # both servers (the official one from .venv-reference)
     .venv/bin/python benchmarks/bench.py --no-official   # the mock only
     .venv/bin/python benchmarks/bench.py --quick         # small counts, to check the script itself
+    .venv/bin/python benchmarks/bench.py --no-official --baseline HEAD~3 --rounds 3
+                                                         # the mock beside itself at a git ref (a no-slowdown check)
 
 The workload is the seed HITL cycle on the `agent` graph: create a thread, `runs/wait` with input (stops at
 the interrupt), `runs/wait` with `command.resume` (finishes). It prints:
 - cycle latency p50/p95, cycles run one after another;
 - cycles per second with 1 and with 10 cycles in flight;
 - time from process start to the first 200 on /ok;
-- the mock's resident memory after creating N interrupted threads (default 10,000).
+- the mock's resident memory after creating N interrupted threads (default 10,000);
+- the in-process floor, measured in the same run: the same cycle on LangGraph alone (the `agent` graph with an
+  in-memory checkpointer, no HTTP, no server layer).
+With `--baseline REF`, the mock as it was at that git ref is measured too, in alternating rounds (`--rounds`),
+and each figure is the median over the rounds, with the change against the baseline.
 Targets for the mock on these 2-core machines: p50 <= 5 ms, >= 300 cycles/s at concurrency 10,
 start <= 1 s, <= 200 MB with 10,000 interrupted threads.
 """
@@ -19,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -44,20 +52,23 @@ console = Console()
 
 
 @contextmanager
-def server(kind: str) -> Iterator[tuple[str, float, int]]:
-    """Start a server; yield (url, seconds from process start to the first 200 on /ok, pid); always stop it."""
+def server(kind: str, source: Path = ROOT) -> Iterator[tuple[str, float, int]]:
+    """Start a server (`mock` from the code in `source`, or `official`); yield (url, seconds from process start to
+    the first 200 on /ok, pid); always stop it."""
     port = free_port()
+    env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as tmp:
         if kind == "mock":
             cmd = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port)]
-            cwd = ROOT
+            cwd = source
+            env["PYTHONPATH"] = str(source)  # ahead of the editable install, so `source` is what runs
         else:
             cwd = Path(tmp) / "graphs"
             shutil.copytree(ROOT / "fixtures" / "graphs", cwd, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
             cmd = [str(OFFICIAL), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)]
         url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         try:
             try:
                 wait_for_ok(url, proc, timeout=120)
@@ -130,17 +141,110 @@ def percentile(values: list[float], p: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1] if len(values) > 1 else values[0]
 
 
-def measure(kind: str, cycles: int, throughput: int, threads: int, progress: Progress) -> dict[str, float | None]:
-    with server(kind) as (url, start_s, _):
-        lat = asyncio.run(latencies(url, cycles, progress, f"{kind}: sequential cycles"))
-        c1 = throughput / asyncio.run(run_many(url, cycle, throughput, 1, progress, f"{kind}: concurrency 1"))
-        c10 = throughput / asyncio.run(run_many(url, cycle, throughput, 10, progress, f"{kind}: concurrency 10"))
+def floor(cycles: int) -> dict[str, float | None]:
+    """The in-process floor: one interrupt/resume cycle of the `agent` graph on LangGraph alone (no HTTP)."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    spec = importlib.util.spec_from_file_location("bench_agent", ROOT / "fixtures" / "graphs" / "agent.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    graph = module.graph.copy(update={"checkpointer": InMemorySaver()})
+
+    async def one(i: int) -> None:
+        config = {"configurable": {"thread_id": f"t{i}"}}
+        first = await graph.ainvoke({"some_text": "t"}, config)
+        assert first["__interrupt__"][0].value == {"text_to_revise": "t"}
+        assert await graph.ainvoke(Command(resume="r"), config) == {"some_text": "r"}
+
+    async def run() -> list[float]:
+        await one(-1)
+        out = []
+        for i in range(cycles):
+            started = time.perf_counter()
+            await one(i)
+            out.append((time.perf_counter() - started) * 1000)
+        return out
+
+    lat = asyncio.run(run())
+    return {"p50": percentile(lat, 50), "p95": percentile(lat, 95), "c1": 1000 / statistics.mean(lat), "c10": None, "start": None, "rss": None}
+
+
+def median_of(rounds: list[dict[str, float | None]]) -> dict[str, float | None]:
+    keys = rounds[0].keys()
+    return {k: (statistics.median(v) if (v := [r[k] for r in rounds if r[k] is not None]) else None) for k in keys}
+
+
+def measure(kind: str, cycles: int, throughput: int, threads: int, progress: Progress, source: Path = ROOT, label: str | None = None) -> dict[str, float | None]:
+    label = label or kind
+    with server(kind, source) as (url, start_s, _):
+        lat = asyncio.run(latencies(url, cycles, progress, f"{label}: sequential cycles"))
+        c1 = throughput / asyncio.run(run_many(url, cycle, throughput, 1, progress, f"{label}: concurrency 1"))
+        c10 = throughput / asyncio.run(run_many(url, cycle, throughput, 10, progress, f"{label}: concurrency 10"))
     rss = None
     if threads:  # on a fresh process, so the figure is for exactly `threads` interrupted threads
-        with server(kind) as (url, _, pid):
-            asyncio.run(run_many(url, interrupted_thread, threads, 10, progress, f"{kind}: {threads:,} interrupted threads"))
+        with server(kind, source) as (url, _, pid):
+            asyncio.run(run_many(url, interrupted_thread, threads, 10, progress, f"{label}: {threads:,} interrupted threads"))
             rss = rss_mb(pid)
     return {"p50": percentile(lat, 50), "p95": percentile(lat, 95), "c1": c1, "c10": c10, "start": start_s, "rss": rss}
+
+
+@contextmanager
+def checkout(ref: str) -> Iterator[Path]:
+    """The repository's tree at `ref`, in a temporary folder (`git archive`), removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp:
+        archive = subprocess.run(["git", "archive", ref], cwd=ROOT, capture_output=True, check=False)
+        if archive.returncode:
+            raise SystemExit(f"--baseline {ref}: {archive.stderr.decode().strip()}")
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+        yield Path(tmp)
+
+
+def fmt(key: str, value: float | None) -> str:
+    if value is None:
+        return "not measured"
+    if key in ("c1", "c10"):
+        return f"{value:.0f} /s" if value >= 10 else f"{value:.2f} /s"
+    return {"p50": "{:.2f} ms", "p95": "{:.2f} ms", "start": "{:.2f} s", "rss": "{:.0f} MB"}[key].format(value)
+
+
+def change(new: float | None, old: float | None) -> str:
+    return "" if new is None or old is None or not old else f"{(new - old) / old * 100:+.1f}%"
+
+
+ROWS = [
+    ("cycle latency p50 (sequential)", "p50", "<= 5 ms", lambda v: v <= 5),
+    ("cycle latency p95 (sequential)", "p95", "", None),
+    ("cycles/s, concurrency 1", "c1", "", None),
+    ("cycles/s, concurrency 10", "c10", ">= 300 /s", lambda v: v >= 300),
+    ("start to first /ok", "start", "<= 1 s", lambda v: v <= 1),
+    ("RSS after {threads:,} interrupted threads", "rss", "<= 200 MB", lambda v: v <= 200),
+]
+
+
+def print_table(results: dict[str, dict[str, float | None]], threads: int, baseline: str | None) -> None:
+    table = Table(title="hitl-mock vs its references — one cycle = create thread, wait -> interrupt, wait(resume) -> final")
+    columns = ["metric", "mock"]
+    if baseline:
+        columns += [f"mock @ {baseline}", "change"]
+    if "official" in results:
+        columns.append("official")
+    columns += ["in-process floor", "mock target"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("metric", "mock target") else "right")
+    for label, key, target, ok in ROWS:
+        value = results["mock"][key]
+        mark = "" if ok is None or value is None else (" ✓" if ok(value) else " ✗")
+        cells = [label.format(threads=threads), fmt(key, value)]
+        if baseline:
+            cells += [fmt(key, results["baseline"][key]), change(value, results["baseline"][key])]
+        if "official" in results:
+            cells.append(fmt(key, results["official"][key]))
+        floor_value = results["floor"][key]
+        cells += [fmt(key, floor_value) if floor_value is not None else "", target + mark]
+        table.add_row(*cells)
+    console.print(table)
 
 
 def main() -> int:
@@ -148,53 +252,34 @@ def main() -> int:
     parser.add_argument("--no-official", action="store_true", help="measure the mock only")
     parser.add_argument("--quick", action="store_true", help="small counts (checks the script, not the figures)")
     parser.add_argument("--threads", type=int, default=None, help="interrupted threads for the memory figure (default 10,000)")
+    parser.add_argument("--baseline", metavar="REF", default=None, help="also measure the mock at this git ref (e.g. HEAD~1)")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds of mock and baseline (default 3 with --baseline, else 1)")
     args = parser.parse_args()
     mock_cycles, mock_tp, official_cycles, official_tp = (200, 300, 10, 10) if not args.quick else (5, 10, 2, 2)
     threads = args.threads if args.threads is not None else (10_000 if not args.quick else 50)
+    rounds = args.rounds or (3 if args.baseline else 1)
     if not args.no_official and not OFFICIAL.exists():
-        console.print(f"[red]{OFFICIAL.relative_to(ROOT)} is missing[/]: run `python3 dev.py test` once (it installs the official server) or pass --no-official")
+        console.print(f"[red]{OFFICIAL.relative_to(ROOT)} is missing[/]: run `python3 dev.py test` once (it installs it) or pass --no-official")
         return 2
-    results: dict[str, dict[str, float | None]] = {}
-    with Progress(console=console, transient=True) as progress:
-        results["mock"] = measure("mock", mock_cycles, mock_tp, threads, progress)
+    results: dict[str, dict[str, float | None]] = {"floor": floor(mock_cycles)}
+    with Progress(console=console, transient=True) as progress, (checkout(args.baseline) if args.baseline else contextlib.nullcontext(None)) as old:
+        mine: list[dict[str, float | None]] = []
+        theirs: list[dict[str, float | None]] = []
+        for i in range(rounds):
+            mine.append(measure("mock", mock_cycles, mock_tp, threads, progress, label=f"mock, round {i + 1}"))
+            if old is not None:
+                theirs.append(measure("mock", mock_cycles, mock_tp, threads, progress, source=old, label=f"mock @ {args.baseline}, round {i + 1}"))
+        results["mock"] = median_of(mine)
+        if theirs:
+            results["baseline"] = median_of(theirs)
         if not args.no_official:
-            # The official server takes about 1 s per run (queue polling): fewer cycles, and no 10,000 threads
-            # (that would be hours).
+            # The official server takes about 1 s per run (queue polling): fewer cycles, and no 10,000 threads (hours).
             results["official"] = measure("official", official_cycles, official_tp, 0, progress)
-
-    def fmt(key: str, value: float | None) -> str:
-        if value is None:
-            return "not measured"
-        if key in ("c1", "c10"):
-            return f"{value:.0f} /s" if value >= 10 else f"{value:.2f} /s"
-        return {"p50": "{:.1f} ms", "p95": "{:.1f} ms", "start": "{:.2f} s", "rss": "{:.0f} MB"}[key].format(value)
-
-    rows = [
-        ("cycle latency p50 (sequential)", "p50", "<= 5 ms", lambda v: v <= 5),
-        ("cycle latency p95 (sequential)", "p95", "", None),
-        ("cycles/s, concurrency 1", "c1", "", None),
-        ("cycles/s, concurrency 10", "c10", ">= 300 /s", lambda v: v >= 300),
-        ("start to first /ok", "start", "<= 1 s", lambda v: v <= 1),
-        (f"RSS after {threads:,} interrupted threads", "rss", "<= 200 MB", lambda v: v <= 200),
-    ]
-    table = Table(title="hitl-mock vs the official LangGraph server (langgraph dev) — one cycle = create thread, wait -> interrupt, wait(resume) -> final")
-    table.add_column("metric")
-    table.add_column("mock", justify="right")
-    if "official" in results:
-        table.add_column("official", justify="right")
-    table.add_column("mock target")
-    for label, key, target, ok in rows:
-        value = results["mock"][key]
-        mark = "" if ok is None or value is None else (" ✓" if ok(value) else " ✗")
-        cells = [label, fmt(key, value)]
-        if "official" in results:
-            cells.append(fmt(key, results["official"][key]))
-        table.add_row(*cells, target + mark)
-    console.print(table)
-    counts = f"mock: {mock_cycles} sequential cycles, {mock_tp} per concurrency level"
+    print_table(results, threads, args.baseline)
+    counts = f"mock: {mock_cycles} sequential cycles, {mock_tp} per concurrency level, median of {rounds} round(s)"
     if "official" in results:
         counts += f"; official: {official_cycles} sequential cycles, {official_tp} per concurrency level"
-    console.print(f"[dim]{counts}; {os.cpu_count()} cores[/]")
+    console.print(f"[dim]{counts}; in-process floor: {mock_cycles} cycles; {os.cpu_count()} cores[/]")
     return 0
 
 

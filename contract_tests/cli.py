@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import httpx
 import pytest
@@ -43,11 +43,11 @@ class _ProgressPlugin:
 @app.command()
 def run(
     url: Annotated[str, typer.Argument(help="The server to check, e.g. http://127.0.0.1:8123")],
-    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="HITL_API_KEY", help="Sent as x-api-key.")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="HITL_API_KEY", help="Sent as x-api-key.")] = None,
     profile: Annotated[str, typer.Option(help="quick | default | thorough: how far the property checks go.")] = "default",
-    json_path: Annotated[Optional[Path], typer.Option("--json", help="Write the clause report as JSON here.")] = None,
-    junit_path: Annotated[Optional[Path], typer.Option("--junit", help="Write the clause report as JUnit XML here.")] = None,
-    select: Annotated[Optional[str], typer.Option("-k", help="Only the checks whose names match (a pytest -k expression).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the clause report as JSON here.")] = None,
+    junit_path: Annotated[Path | None, typer.Option("--junit", help="Write the clause report as JUnit XML here.")] = None,
+    select: Annotated[str | None, typer.Option("-k", help="Only the checks whose names match (a pytest -k expression).")] = None,
 ) -> None:
     """Check a server clause by clause. Exits 1 when a MUST clause fails, 2 when the run could not start."""
     if profile not in PROFILES:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from mock_server.contract import parse_sse
+from hitl_spec import parse_sse
 
 
 @dataclass
@@ -96,7 +96,7 @@ class Client:
     def create_thread(self, **body: Any) -> str:
         reply = self.request("POST", "/threads", body or {})
         assert reply.status == 200, f"POST /threads answered {reply.status}: {reply.text[:300]}"
-        return reply.json()["thread_id"]
+        return str(reply.json()["thread_id"])
 
     def wait(self, thread_id: str | None, assistant: str, **body: Any) -> Reply:
         path = f"/threads/{thread_id}/runs/wait" if thread_id else "/runs/wait"
@@ -111,16 +111,16 @@ class Client:
         path = f"/threads/{thread_id}/runs/stream" if thread_id else "/runs/stream"
         return self.request("POST", path, {"assistant_id": assistant, **body})
 
-    def thread(self, thread_id: str) -> dict[str, Any]:
+    def thread(self, thread_id: str) -> Any:
         return self.request("GET", f"/threads/{thread_id}").json()
 
-    def state(self, thread_id: str) -> dict[str, Any]:
+    def state(self, thread_id: str) -> Any:
         return self.request("GET", f"/threads/{thread_id}/state").json()
 
-    def history(self, thread_id: str, limit: int = 20) -> list[dict[str, Any]]:
+    def history(self, thread_id: str, limit: int = 20) -> Any:
         return self.request("POST", f"/threads/{thread_id}/history", {"limit": limit}).json()
 
-    def run(self, thread_id: str, run_id: str) -> dict[str, Any]:
+    def run(self, thread_id: str, run_id: str) -> Any:
         return self.request("GET", f"/threads/{thread_id}/runs/{run_id}").json()
 
     def wait_until(self, predicate: Any, timeout: float = 30.0, interval: float = 0.1) -> Any:

@@ -8,7 +8,7 @@ pass, and is skipped, with the reason, when they are all skipped). Only failed M
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,7 +110,7 @@ def hitl_url(request: pytest.FixtureRequest) -> str:
     url = request.config.getoption("hitl_url")
     if not url:
         pytest.skip("no --hitl-url given")
-    return url.rstrip("/")
+    return str(url).rstrip("/")
 
 
 @pytest.fixture(scope="session")
@@ -148,7 +148,7 @@ _CLIENT = pytest.StashKey[Client]()
 
 
 @pytest.fixture
-def needs(capabilities: Capabilities):
+def needs(capabilities: Capabilities) -> Callable[..., None]:
     """`needs(graphs=[...], path=..., field=...)`: skip, with the reason, when the server lacks it."""
 
     def check(*, graphs: tuple[str, ...] = (), path: str | None = None, field: str | None = None) -> None:
@@ -163,18 +163,8 @@ def needs(capabilities: Capabilities):
     return check
 
 
-@pytest.fixture
-def hitl_mock() -> Iterator[Any]:
-    """A fresh hitl-mock (bundled scenarios) on a free port for your own tests; stopped afterwards.
-    It has the admin controls as methods: requests(), load_scenario(), set_faults(), set_deviations(), reset()."""
-    from mock_server.testing import MockServer
-
-    with MockServer() as server:
-        yield server
-
-
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report = outcome.get_result()
     outcomes = item.config.stash.get(_OUTCOMES, None)
@@ -184,7 +174,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if report.when == "call" or (report.when == "setup" and not report.passed):
         message = ""
         if report.failed:
-            message = str(getattr(report.longrepr, "reprcrash", None) and report.longrepr.reprcrash.message or report.longreprtext)[:2000]
+            message = str((getattr(report.longrepr, "reprcrash", None) and report.longrepr.reprcrash.message) or report.longreprtext)[:2000]
         elif report.skipped:
             message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             message = message.removeprefix("Skipped: ")
@@ -218,4 +208,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         report.print(Console(file=terminalreporter._tw._file, force_terminal=terminalreporter._tw.hasmarkup, width=max(120, terminalreporter._tw.fullwidth)))
 
 
-__all__ = ["clause", "Capabilities", "ClauseResult", "Profile", "PROFILES"]
+__all__ = ["PROFILES", "Capabilities", "ClauseResult", "Profile", "clause"]

@@ -12,7 +12,7 @@ _ID_LIKE = re.compile(r"^[0-9a-f]{32}$")
 _ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 _floats = st.floats(allow_nan=False, allow_infinity=False)
 # Any unicode but NUL (the official server rewrites U+0000 to U+FFFD) and lone surrogates (not valid UTF-8).
-_text = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40)
+_text = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=40)
 _keys = _text.filter(lambda k: not _ID_LIKE.match(k) and k != "__interrupt__")
 
 

@@ -5,25 +5,20 @@ from __future__ import annotations
 import errno
 import socket
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from . import __version__
+from .types import InterruptFormat
+
+if TYPE_CHECKING:
+    from .scenarios import LoadedGraph
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
-
-_REPO_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
-_PACKAGED_FIXTURES = Path(__file__).resolve().parent / "_bundled" / "scenarios"
-
-
-def bundled_scenarios() -> Path:
-    """The bundled fixture scenarios: the repo's `fixtures/scenarios`, or the copy packaged in the wheel."""
-    return _REPO_FIXTURES if _REPO_FIXTURES.is_dir() else _PACKAGED_FIXTURES
-
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]hitl-mock:[/] {message}")
@@ -58,21 +53,19 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8123,
     scenarios: Annotated[
-        Optional[list[Path]], typer.Option("--scenarios", help="Scenario file or folder (repeatable). Default: the bundled fixtures.")
+        list[Path] | None, typer.Option("--scenarios", help="Scenario file or folder (repeatable). Default: the bundled fixtures.")
     ] = None,
-    graphs: Annotated[Optional[Path], typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
+    graphs: Annotated[Path | None, typer.Option("--graphs", help="A langgraph.json whose Python graphs to serve.")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level (info shows each request).")] = "warning",
-    faults_file: Annotated[Optional[Path], typer.Option("--faults", help="A YAML/JSON list of faults to inject (see mock_server/faults.py).")] = None,
+    faults_file: Annotated[Path | None, typer.Option("--faults", help="A YAML/JSON list of faults to inject (see mock_server/faults.py).")] = None,
     interrupt_format: Annotated[str, typer.Option(help="current, or legacy: interrupts as older servers sent them (value, resumable, ns, when).")] = "current",
     admin: Annotated[bool, typer.Option("--admin/--no-admin", help="Serve /__mock__/ (journal, scenarios, reset, faults, deviations).")] = True,
     deviate: Annotated[
-        Optional[list[str]], typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
+        list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
     ] = None,
 ) -> None:
     """Start the mock server."""
     from .deviations import check_names
-    from .scenarios import ScenarioError, load_langgraph_json, load_scenarios
-
     from .faults import parse_faults
 
     try:
@@ -80,6 +73,28 @@ def serve(
         faults = parse_faults(_read_faults(faults_file)) if faults_file else []
     except ValueError as exc:
         raise fail(f"{faults_file}: {exc}" if faults_file and "deviation" not in str(exc) else str(exc)) from None
+    loaded = _load_graphs(scenarios, graphs)
+    if interrupt_format not in tuple(InterruptFormat):
+        raise fail(f"--interrupt-format must be current or legacy, not {interrupt_format!r}")
+    _check_port(host, port)
+
+    import uvicorn
+
+    from .app import create_app
+    from .settings import Settings
+
+    url = f"http://{host}:{port}"
+    settings = Settings(api_url=url, deviations=frozenset(deviations), admin=admin, faults=tuple(faults), interrupt_format=InterruptFormat(interrupt_format))
+    application = create_app(loaded, settings)
+    out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(g.graph_id for g in loaded)}) on [bold]{url}[/]")
+    if deviations:
+        out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")
+    uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+
+
+def _load_graphs(scenarios: list[Path] | None, graphs: Path | None) -> list[LoadedGraph]:
+    """The graphs to serve (the bundled scenarios by default); a clear error for a bad file, a duplicate or none."""
+    from .scenarios import ScenarioError, bundled_scenarios, load_langgraph_json, load_scenarios
 
     if scenarios is None and graphs is None:
         scenarios = [bundled_scenarios()]
@@ -95,20 +110,7 @@ def serve(
         raise fail(f"graph id {', '.join(map(repr, dupes))} is defined more than once")
     if not loaded:
         raise fail("no graphs to serve: the given scenario folders are empty")
-    if interrupt_format not in ("current", "legacy"):
-        raise fail(f"--interrupt-format must be current or legacy, not {interrupt_format!r}")
-    _check_port(host, port)
-
-    import uvicorn
-
-    from .http import create_app
-
-    url = f"http://{host}:{port}"
-    application = create_app(loaded, api_url=url, deviations=deviations, admin=admin, faults=faults, interrupt_format=interrupt_format)
-    out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(ids)}) on [bold]{url}[/]")
-    if deviations:
-        out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")
-    uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+    return loaded
 
 
 @app.command()

@@ -1,26 +1,24 @@
 """Graph execution on LangGraph's own runtime, with one in-memory checkpointer for every thread.
 
-Nothing here re-implements LangGraph: interrupts, resumes (by value or by id map), tasks, `next`,
-checkpoints and history all come from `Pregel.astream` / `aget_state` / `aupdate_state`. What this
-module adds is what the official server adds around those calls: stream-mode mapping (`messages-tuple`
-→ `messages` events, subgraph namespaces in event names), and snapshots of a thread's checkpoints so a
-run can be rolled back.
+Nothing here re-implements LangGraph: interrupts, resumes (by value or by id map), tasks, `next`, checkpoints
+and history all come from `Pregel.astream` / `aget_state` / `aupdate_state`. This module holds the registered
+graphs (as assistants), runs them, reads and writes their state, and snapshots a thread's checkpoints so a run
+can be rolled back. How a run's chunks become server events is streams.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from langchain_core.messages import BaseMessageChunk, message_chunk_to_message
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.pregel import Pregel
-from langgraph.types import Command, Send
+from langgraph.types import Command, Send, StateUpdate, StreamMode
 
-from .wire import EMPTY_STATE, interrupt_for_state, interrupt_ns, legacy_interrupt, now_iso, thread_state
+from .scenarios.base import Graph
+from .wire import EMPTY_STATE, now_iso, thread_state
 
 # The namespace the official server derives system assistant ids from (uuid5 of the graph id).
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
@@ -31,7 +29,7 @@ class Assistant:
     """A registered graph, served as its system assistant (id = uuid5 of the graph id)."""
 
     graph_id: str
-    graph: Pregel
+    graph: Graph
     source: str
     description: str | None = None
     created_at: str = field(default_factory=now_iso)
@@ -41,22 +39,8 @@ class Assistant:
     def __post_init__(self) -> None:
         self.assistant_id = str(uuid.uuid5(NAMESPACE_GRAPH, self.graph_id))
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "assistant_id": self.assistant_id,
-            "graph_id": self.graph_id,
-            "config": {},
-            "context": {},
-            "metadata": {"created_by": "system"},
-            "name": self.graph_id,
-            "created_at": self.created_at,
-            "updated_at": self.created_at,
-            "version": 1,
-            "description": self.description,
-        }
 
-
-def to_command(command: dict[str, Any]) -> Command:
+def to_command(command: dict[str, Any]) -> Command[Any]:
     """A run body's `command` as a LangGraph `Command` (goto accepts node names and `Send`s)."""
     goto = command.get("goto")
     if goto is not None and not isinstance(goto, list):
@@ -81,29 +65,6 @@ class ServerCheckpointer(InMemorySaver):
 
 
 @dataclass
-class CheckpointEvent:
-    """A run's latest root `checkpoint` debug event, with the run's `task_result` events merged into its
-    tasks: what the official server sets a thread's values, interrupts and status from when a run ends."""
-
-    values: Any
-    next: list[str]
-    tasks: list[dict[str, Any]]
-
-    def task_result(self, result: dict[str, Any]) -> None:
-        for task in self.tasks:
-            if task["id"] == result["id"]:
-                task.update(result)
-                return
-
-    def interrupts(self, legacy: bool = False) -> dict[str, list[dict[str, Any]]]:
-        def shown(task: dict[str, Any], i: Any) -> dict[str, Any]:
-            item = interrupt_for_state(i)
-            return legacy_interrupt(item, [f"{task['name']}:{task['id']}"]) if legacy else item
-
-        return {t["id"]: [shown(t, i) for i in t["interrupts"]] for t in self.tasks if t.get("interrupts")}
-
-
-@dataclass
 class CheckpointSnapshot:
     """What a thread's checkpoints were before a run, so a `rollback` can restore exactly that."""
 
@@ -119,7 +80,7 @@ class Engine:
 
     # -- graphs ---------------------------------------------------------------------------------------
 
-    def register(self, graph_id: str, graph: Pregel, source: str, description: str | None = None, faults: list[Any] | None = None) -> Assistant:
+    def register(self, graph_id: str, graph: Graph, source: str, description: str | None = None, faults: list[Any] | None = None) -> Assistant:
         attached = graph.copy(update={"checkpointer": self.checkpointer})
         assistant = Assistant(graph_id, attached, source, description, faults=list(faults or []))
         self.assistants[graph_id] = assistant
@@ -136,74 +97,30 @@ class Engine:
 
     # -- runs -----------------------------------------------------------------------------------------
 
-    async def stream(
+    def astream(
         self,
         assistant: Assistant,
         input: Any,
         config: dict[str, Any],
         *,
-        stream_mode: list[str],
+        modes: set[str],
         subgraphs: bool = False,
         interrupt_before: Any = None,
         interrupt_after: Any = None,
         context: Any = None,
-        on_checkpoint: Callable[[CheckpointEvent], None] | None = None,
-        fail_at_step: tuple[int, BaseException] | None = None,
-        token_delay: float = 0.0,
-        legacy_interrupts: bool = False,
-    ) -> AsyncIterator[tuple[str, Any]]:
-        """Run the graph; yield `(event name, data)` for the requested stream modes, as the server names them.
-
-        `debug` is always streamed internally (as the official server does): its root checkpoint and task
-        result events are what `on_checkpoint` receives.
-        """
-        modes = set(stream_mode) - {"events"}
-        if "messages-tuple" in modes:
-            modes.discard("messages-tuple")
-            modes.add("messages")
-        modes.add("debug")
-        latest: CheckpointEvent | None = None
-        tasks: dict[str, str] = {}  # task id -> node name, for the legacy interrupt shape
-        kwargs: dict[str, Any] = {}
-        if interrupt_before is not None:
-            kwargs["interrupt_before"] = interrupt_before
-        if interrupt_after is not None:
-            kwargs["interrupt_after"] = interrupt_after
-        if context:
-            kwargs["context"] = context
-        partial: dict[str, BaseMessageChunk | Any] = {}
-        async for item in assistant.graph.astream(
-            input, config, stream_mode=sorted(modes), subgraphs=subgraphs, **kwargs
-        ):
-            if subgraphs:
-                ns, mode, chunk = item
-            else:
-                (mode, chunk), ns = item, ()
-            suffix = "|" + "|".join(ns) if ns else ""
-            if fail_at_step is not None and mode == "debug" and not ns and chunk["type"] == "task" and chunk["step"] >= fail_at_step[0]:
-                raise fail_at_step[1]  # an injected fault (faults.py)
-            if token_delay and mode == "messages":
-                await asyncio.sleep(token_delay)
-            if legacy_interrupts:
-                if mode == "debug" and not ns and chunk["type"] == "task":
-                    tasks[chunk["payload"]["id"]] = chunk["payload"]["name"]
-                elif mode in ("values", "updates") and isinstance(chunk, dict) and chunk.get("__interrupt__"):
-                    chunk = {**chunk, "__interrupt__": [legacy_interrupt({"id": i.id, "value": i.value}, interrupt_ns(i.id, tasks)) for i in chunk["__interrupt__"]]}
-            if mode == "debug" and not ns and on_checkpoint is not None:
-                if chunk["type"] == "checkpoint":
-                    payload = chunk["payload"]
-                    latest = CheckpointEvent(payload["values"], list(payload["next"]), [dict(t) for t in payload["tasks"]])
-                    on_checkpoint(latest)
-                elif chunk["type"] == "task_result" and latest is not None:
-                    latest.task_result(chunk["payload"])
-            if mode == "messages":
-                if "messages-tuple" in stream_mode:
-                    yield "messages" + suffix, chunk
-                elif "messages" in stream_mode:
-                    for event in _legacy_messages(chunk, partial):
-                        yield event
-            elif mode in stream_mode:
-                yield mode + suffix, chunk
+    ) -> AsyncIterator[Any]:
+        """Run the graph with LangGraph's `astream`: `(mode, chunk)` items, or `(namespace, mode, chunk)` with
+        `subgraphs`. `modes` are LangGraph stream modes; how the server names and shapes events is streams.py."""
+        stream: AsyncIterator[Any] = assistant.graph.astream(
+            input,
+            cast("RunnableConfig", config),
+            stream_mode=cast("list[StreamMode]", sorted(modes)),
+            subgraphs=subgraphs,
+            interrupt_before=interrupt_before,
+            interrupt_after=interrupt_after,
+            context=context or None,
+        )
+        return stream
 
     # -- state ----------------------------------------------------------------------------------------
 
@@ -259,6 +176,14 @@ class Engine:
         ref = {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""), "checkpoint_id": conf["checkpoint_id"]}
         return {"checkpoint": ref, "configurable": dict(ref), "checkpoint_id": conf["checkpoint_id"]}
 
+    async def bulk_update_state(self, assistant: Assistant, thread_id: str, supersteps: list[dict[str, Any]]) -> None:
+        """`ThreadCreate.supersteps`: each superstep's updates applied as one step (LangGraph's bulk update)."""
+        steps = [
+            [StateUpdate(u.get("values"), u.get("as_node"), u.get("task_id")) for u in step.get("updates") or []]
+            for step in supersteps
+        ]
+        await assistant.graph.abulk_update_state({"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}, steps)
+
     # -- checkpoints ----------------------------------------------------------------------------------
 
     def take_snapshot(self, thread_id: str) -> CheckpointSnapshot:
@@ -293,19 +218,8 @@ class Engine:
     def delete_thread(self, thread_id: str) -> None:
         self.checkpointer.delete_thread(thread_id)
 
-
-def _legacy_messages(chunk: tuple[Any, dict[str, Any]], seen: dict[str, Any]) -> list[tuple[str, Any]]:
-    """The `messages` stream mode: `messages/metadata` once per message, then `messages/partial|complete`."""
-    message, meta = chunk
-    events: list[tuple[str, Any]] = []
-    if message.id in seen:
-        seen[message.id] = seen[message.id] + message if isinstance(message, BaseMessageChunk) else message
-    else:
-        seen[message.id] = message
-        events.append(("messages/metadata", {message.id: {"metadata": meta}}))
-    current = seen[message.id]
-    if isinstance(current, BaseMessageChunk):
-        events.append(("messages/partial", [message_chunk_to_message(current)]))
-    else:
-        events.append(("messages/complete", [current]))
-    return events
+    def clear_checkpoints(self) -> None:
+        saver = self.checkpointer
+        saver.storage.clear()
+        saver.writes.clear()
+        saver.blobs.clear()

@@ -17,9 +17,13 @@ fault applies to every route. `graph` limits run faults to one graph. Faults com
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .wire import exception_named
 
 EFFECTS = ("latency", "status", "drop_stream_after", "error_at_step", "token_delay", "hang")
 
@@ -58,6 +62,10 @@ class Fault(BaseModel):
         wanted_method, _, wanted_path = self.route.rpartition(" ")
         return template == wanted_path and (not wanted_method or wanted_method.upper() == method.upper())
 
+    @property
+    def is_run_fault(self) -> bool:
+        return self.error_at_step is not None or self.token_delay is not None or self.hang
+
     def matches_graph(self, graph_id: str) -> bool:
         return self.graph is None or self.graph == graph_id
 
@@ -82,10 +90,12 @@ def parse_faults(raw: Any, *, graph: str | None = None) -> list[Fault]:
 class Faults:
     """The faults in force, with a call counter each (for `on_call`)."""
 
-    def __init__(self, faults: list[Fault] | None = None) -> None:
-        self.set(faults or [])
+    def __init__(self, faults: Sequence[Fault] = ()) -> None:
+        self.faults: list[Fault] = []
+        self._calls: list[int] = []
+        self.set(faults)
 
-    def set(self, faults: list[Fault]) -> None:
+    def set(self, faults: Sequence[Fault]) -> None:
         self.faults = list(faults)
         self._calls = [0] * len(self.faults)
 
@@ -105,6 +115,41 @@ class Faults:
                 hit.append(fault)
         return hit
 
-    def for_run(self, graph_id: str, own: list[Fault] = ()) -> list[Fault]:  # type: ignore[assignment]
+    def for_run(self, graph_id: str, own: Sequence[Fault] = ()) -> RunFaults:
         """The run faults (error_at_step, token_delay, hang) for a run of this graph."""
-        return [f for f in [*self.faults, *own] if (f.error_at_step is not None or f.token_delay is not None or f.hang) and f.matches_graph(graph_id)]
+        return RunFaults([f for f in [*self.faults, *own] if f.is_run_fault and f.matches_graph(graph_id)])
+
+
+
+def drop_stream_after(hit: Sequence[Fault]) -> int | None:
+    """How many events a stream may send before a `drop_stream_after` fault among `hit` ends it."""
+    return next((f.drop_stream_after for f in hit if f.drop_stream_after is not None), None)
+
+
+class RunFaults:
+    """The faults of one run, applied at its hook points: before it starts, and at each chunk it streams."""
+
+    __slots__ = ("fail_at_step", "hang", "token_delay")
+
+    def __init__(self, faults: list[Fault]) -> None:
+        self.hang = any(f.hang for f in faults)
+        failing = next((f for f in faults if f.error_at_step is not None), None)
+        self.fail_at_step: tuple[int, BaseException] | None = None
+        if failing is not None and failing.error_at_step is not None:
+            spec = failing.error or InjectedError()
+            self.fail_at_step = (failing.error_at_step, exception_named(spec.type, spec.message))
+        self.token_delay = max((f.token_delay or 0.0 for f in faults), default=0.0)
+
+    def __bool__(self) -> bool:
+        return self.hang or self.fail_at_step is not None or bool(self.token_delay)
+
+    async def before_start(self) -> None:
+        if self.hang:
+            await asyncio.Event().wait()  # this run never finishes (a cancel ends it)
+
+    async def on_chunk(self, ns: tuple[str, ...], mode: str, chunk: Any) -> None:
+        fail = self.fail_at_step
+        if fail is not None and mode == "debug" and not ns and chunk["type"] == "task" and chunk["step"] >= fail[0]:
+            raise fail[1]
+        if self.token_delay and mode == "messages":
+            await asyncio.sleep(self.token_delay)

@@ -75,7 +75,7 @@ class Recorder:
     def write(self) -> list[Path]:
         docs = self.scenarios()
         paths = [self.out] if len(docs) == 1 else [self.out.with_name(f"{self.out.stem}.{d['graph_id']}{self.out.suffix or '.yaml'}") for d in docs]
-        for path, doc in zip(paths, docs):
+        for path, doc in zip(paths, docs, strict=True):
             path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
         for stale in set(self.written) - set(paths):  # e.g. the single file, once a second graph shows up
             stale.unlink(missing_ok=True)
@@ -87,7 +87,7 @@ def _key(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _input_condition(raw: dict[str, Any]) -> dict[str, Any]:
+def _input_condition(raw: dict[str, Any]) -> dict[str, Any] | bool:
     checks = []
     for key, value in raw.items():
         if key == "messages" and isinstance(value, list) and value and isinstance(value[-1], dict):
@@ -111,7 +111,7 @@ def _scenario(graph: str, inputs: dict[str, Pause], upstream: str) -> dict[str, 
         if isinstance(pause.values, dict) and pause.values:
             keys.update(pause.values)
             steps.append({"update": _literal(pause.values)})
-        if pause.interrupt is None or pause.ended and not pause.answers:
+        if pause.interrupt is None or (pause.ended and not pause.answers):
             del nodes[ask_name]
             nodes[name] = [*steps, {"goto": "END"}]
             return name
@@ -136,7 +136,7 @@ def _scenario(graph: str, inputs: dict[str, Pause], upstream: str) -> dict[str, 
     return {
         "graph_id": graph,
         "description": f"Recorded from {upstream} by hitl-mock record",
-        "state": {k: "any" for k in sorted(keys)},
+        "state": dict.fromkeys(sorted(keys), "any"),
         "edges": [["START", "start"]],
         "nodes": nodes,
     }

@@ -1,26 +1,21 @@
-"""Threads and runs, in memory.
+"""Threads and runs as plain records, in memory, and the `Store` that holds them.
 
-All state lives on one asyncio event loop. Each mutation is a plain synchronous method, so no request
-can observe a half-done change; check-then-act sequences (such as "is the thread busy? then 409") are
-done without an `await` in between, which is what makes them safe under concurrent requests.
+All state lives on one asyncio event loop. Each mutation is a plain synchronous method, so no request can
+observe a half-done change; check-then-act sequences (such as "is the thread busy? then 409") are done without
+an `await` in between, which is what makes them safe under concurrent requests. How records look on the wire
+is `views.py`; what a run streams is its `EventBroker` (runs/broker.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgraph.version import __version__ as LANGGRAPH_VERSION
-
-from . import __version__
-from .wire import compact, now_iso
-
-THREAD_STATUSES = ("idle", "busy", "interrupted", "error")
-RUN_STATUSES = ("pending", "running", "error", "success", "timeout", "interrupted")
-ACTIVE = ("pending", "running")
+from .runs.broker import EventBroker
+from .types import ACTIVE, CancelAction, MultitaskStrategy, OnCompletion, RunStatus, ThreadStatus
+from .wire import now_iso
 
 
 @dataclass(slots=True)
@@ -30,7 +25,7 @@ class Thread:
     created_at: str = field(default_factory=now_iso)
     updated_at: str = ""
     state_updated_at: str = ""
-    status: str = "idle"
+    status: ThreadStatus = ThreadStatus.IDLE
     config: dict[str, Any] = field(default_factory=dict)
     values: Any = None
     # The official server adds `error` and `interrupts` only once a run has finished on the thread.
@@ -43,29 +38,6 @@ class Thread:
         self.updated_at = self.updated_at or self.created_at
         self.state_updated_at = self.state_updated_at or self.created_at
 
-    def to_wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "thread_id": self.thread_id,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "state_updated_at": self.state_updated_at,
-            "metadata": self.metadata,
-            "status": self.status,
-            "config": self.config,
-            "values": self.values,
-        }
-        if self.has_run:
-            body["error"] = self.error
-            body["interrupts"] = self.interrupts if self.interrupts is not None else {}
-        return body
-
-
-@dataclass(slots=True)
-class StreamEvent:
-    event: str
-    data: bytes  # compact JSON
-    id: str | None = None
-
 
 @dataclass(slots=True)
 class Run:
@@ -73,211 +45,43 @@ class Run:
     thread_id: str
     assistant_id: str
     graph_id: str
-    payload: dict[str, Any]  # the validated create body; `kwargs` and `metadata` are derived from it
-    multitask_strategy: str | None
-    status: str = "pending"
+    payload: dict[str, Any]  # the validated create body; `kwargs` and `metadata` are derived from it (views.py)
+    multitask_strategy: MultitaskStrategy | None
+    status: RunStatus = RunStatus.PENDING
     created_at: str = field(default_factory=now_iso)
     updated_at: str = ""
     temporary: bool = False
-    on_completion: str = "delete"
+    on_completion: OnCompletion = OnCompletion.DELETE
     checkpoint: dict[str, Any] | None = None
     api_url: str = ""
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    awaiting_first_join: bool = False  # a background run (POST .../runs) nobody has joined yet
     # Runtime, never on the wire:
     result: bytes | None = None  # the body /runs/wait and /join answer with
-    finished: bool = False
-    _done: asyncio.Event | None = None  # created only when someone waits (most runs are never waited on twice)
     task: asyncio.Task[None] | None = None
-    cancel_action: str | None = None
-    events: list[StreamEvent] | None = None  # kept for resumable runs, and background runs until first joined
-    subscribers: list[asyncio.Queue[StreamEvent | None]] | None = None
-    _last_ms: int = 0
-    _seq: int = 0
+    cancel_action: CancelAction | None = None
+    discarded: bool = False  # its thread was deleted while it ran: nothing is written back
+    events: EventBroker = field(default_factory=EventBroker)
 
     def __post_init__(self) -> None:
         self.updated_at = self.updated_at or self.created_at
-
-    def mark_finished(self) -> None:
-        self.finished = True
-        if self._done is not None:
-            self._done.set()  # waiters hold the event itself; the run need not keep it
-            self._done = None
-
-    async def wait_finished(self) -> None:
-        if self.finished:
-            return
-        if self._done is None:
-            self._done = asyncio.Event()
-        await self._done.wait()
+        self.events.resumable = bool(self.payload.get("stream_resumable"))
 
     @property
-    def resumable(self) -> bool:
-        return bool(self.payload.get("stream_resumable"))
+    def finished(self) -> bool:
+        return self.events.finished
 
     @property
-    def metadata(self) -> dict[str, Any]:
-        ids = {"assistant_id": self.assistant_id} if self.temporary else {"graph_id": self.graph_id, "assistant_id": self.assistant_id}
-        return {"created_by": "system", **ids, **(self.payload.get("metadata") or {})}
+    def active(self) -> bool:
+        return self.status in ACTIVE
 
     @property
-    def kwargs(self) -> dict[str, Any]:
-        """What the run executes with, in the shape of the official server's `Run.kwargs` (built on demand:
-        most runs are never read back, and thousands of stored config dicts would dominate memory)."""
-        p = self.payload
-        stream_mode = p.get("stream_mode") or ["values"]
-        user_config = dict(p.get("config") or {})
-        ids = {"graph_id": self.graph_id, "assistant_id": self.assistant_id}
-        configurable = {
-            **(user_config.pop("configurable", None) or {}),
-            "langgraph_auth_user": None,
-            "langgraph_auth_user_id": "",
-            "langgraph_auth_permissions": [],
-            "langgraph_request_id": self.request_id,
-            "run_id": self.run_id,
-            "thread_id": self.thread_id,
-            **ids,
-            "user_id": "",
-            **(self.checkpoint or {}),
-        }
-        # As on the official server: a stateless run's metadata names no graph, and the attempt and
-        # host keys are added when the run starts.
-        metadata: dict[str, Any] = {"created_by": "system", **({"assistant_id": self.assistant_id} if self.temporary else ids)}
-        if self.status != "pending":
-            metadata |= {
-                "run_attempt": 1,
-                "langgraph_version": LANGGRAPH_VERSION,
-                "langgraph_api_version": f"hitl-mock-{__version__}",
-                "langgraph_plan": "developer",
-                "langgraph_host": "hitl-mock",
-                "langgraph_api_url": self.api_url,
-            }
-        metadata |= p.get("metadata") or {}
-        return {
-            "input": p.get("input"),
-            "command": p.get("command"),
-            "config": {**user_config, "configurable": configurable, "metadata": metadata},
-            "context": p.get("context") or {},
-            "stream_mode": [stream_mode] if isinstance(stream_mode, str) else list(stream_mode),
-            "interrupt_before": p.get("interrupt_before"),
-            "interrupt_after": p.get("interrupt_after"),
-            "webhook": p.get("webhook"),
-            "feedback_keys": p.get("feedback_keys"),
-            "temporary": self.temporary,
-            "subgraphs": bool(p.get("stream_subgraphs")),
-            "resumable": bool(p.get("stream_resumable")),
-            "checkpoint_during": p.get("checkpoint_during", True),
-            "durability": p.get("durability") or "async",
-        }
+    def running(self) -> bool:
+        """Whether the run's task is alive."""
+        return self.task is not None and not self.task.done()
 
-    def execution_config(self, kwargs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The config the graph runs with: the stored one (from `kwargs` when the caller already built them),
-        with the run and thread in its metadata (from there they reach checkpoint metadata and `messages`
-        stream metadata, as on the official server)."""
-        config = (kwargs or self.kwargs)["config"]
-        config["metadata"] = {**config["metadata"], "run_id": self.run_id, "thread_id": self.thread_id}
-        return config
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "thread_id": self.thread_id,
-            "assistant_id": self.assistant_id,
-            "metadata": self.metadata,
-            "status": self.status,
-            "kwargs": self.kwargs,
-            "multitask_strategy": self.multitask_strategy,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "langsmith_session_name": None,
-        }
-
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: RunStatus) -> None:
         self.status = status
         self.updated_at = now_iso()
-
-    # -- event broker: what a run streams, fanned out to its live subscribers -------------------------
-
-    def _next_id(self) -> str:
-        # `<epoch ms>-<seq>`, like the official server; unlike it, ids never repeat within a run
-        # (the official in-memory runtime reuses `<ms>-0`, so Last-Event-ID replay can skip events).
-        ms = time.time_ns() // 1_000_000
-        if ms <= self._last_ms:
-            ms, self._seq = self._last_ms, self._seq + 1
-        else:
-            self._seq = 0
-        self._last_ms = ms
-        return f"{ms}-{self._seq}"
-
-    def claim_first_join(self) -> bool:
-        """True for the first join of a background run. On the official server that join arrives while the
-        run is still queued (about 1 s), so it sees the whole run; runs start at once here, so a background
-        run keeps its events until its first joiner takes them."""
-        first, self.awaiting_first_join = self.awaiting_first_join, False
-        if first and not self.resumable:
-            self.events = None
-        return first
-
-    def publish(self, event: str, data: bytes) -> None:
-        item = StreamEvent(event, data, self._next_id() if self.resumable else None)
-        if self.resumable or self.awaiting_first_join:
-            if self.events is None:
-                self.events = []
-            self.events.append(StreamEvent(event, compact(data), item.id))
-        for queue in self.subscribers or ():
-            queue.put_nowait(item)
-
-    def close_stream(self) -> None:
-        for queue in self.subscribers or ():
-            queue.put_nowait(None)
-        self.subscribers = None
-
-    def subscribe(self, last_event_id: str | None = None, modes: set[str] | None = None) -> asyncio.Queue[StreamEvent | None]:
-        """A queue of the run's events from now on: with `last_event_id` (resumable runs), first the stored
-        events after it; for the first joiner of a background run, first all it missed. With `modes`, only
-        events of those stream modes (plus `metadata` and `error`)."""
-        queue: asyncio.Queue[StreamEvent | None] = FilteredQueue(modes)
-        stored = list(self.events or ())
-        if self.claim_first_join() and last_event_id is None:
-            for item in stored:
-                queue.put_nowait(item)
-        elif last_event_id is not None and self.resumable:
-            after = _event_key(last_event_id)
-            for item in stored:
-                if item.id is not None and _event_key(item.id) > after:
-                    queue.put_nowait(item)
-        if self.finished:
-            queue.put_nowait(None)
-        else:
-            if self.subscribers is None:
-                self.subscribers = []
-            self.subscribers.append(queue)
-        return queue
-
-    def unsubscribe(self, queue: asyncio.Queue[StreamEvent | None]) -> None:
-        if self.subscribers and queue in self.subscribers:
-            self.subscribers.remove(queue)
-
-
-class FilteredQueue(asyncio.Queue):  # type: ignore[type-arg]
-    """A subscriber queue that drops events of stream modes it did not ask for."""
-
-    def __init__(self, modes: set[str] | None) -> None:
-        super().__init__()
-        self.modes = modes | {"metadata", "error"} if modes else None
-
-    def put_nowait(self, item: StreamEvent | None) -> None:
-        if item is None or self.modes is None or item.event.split("|", 1)[0] in self.modes:
-            super().put_nowait(item)
-
-
-def _event_key(event_id: str) -> tuple[int, int]:
-    """Order of `<ms>-<seq>` ids; `-1` (replay everything) and anything unparsable sort first."""
-    ms, _, seq = event_id.partition("-")
-    try:
-        return (int(ms), int(seq or 0))
-    except ValueError:
-        return (-1, -1)
 
 
 class Store:
@@ -311,7 +115,7 @@ class Store:
         return [self.runs[rid] for rid in self.thread_runs.get(thread_id, []) if rid in self.runs]
 
     def active_runs(self, thread_id: str) -> list[Run]:
-        return [run for run in self.runs_of(thread_id) if run.status in ACTIVE]
+        return [run for run in self.runs_of(thread_id) if run.active]
 
     def clear(self) -> None:
         self.threads.clear()

@@ -8,26 +8,30 @@ for tests (yours and ours). Use it as a context manager; it always stops on exit
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from starlette.types import ASGIApp
 
-from .http import create_app
-from .scenarios import LoadedGraph, load_langgraph_json, load_scenarios
+from .app import create_app
+from .scenarios import LoadedGraph, bundled_scenarios, load_langgraph_json, load_scenarios
+from .settings import Settings
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     """A port nobody listens on right now (for servers started as separate processes)."""
     with socket.socket() as sock:
         sock.bind((host, 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def wait_for_ok(url: str, proc: subprocess.Popen[Any] | None = None, timeout: float = 60) -> float:
@@ -102,23 +106,28 @@ class ServerThread:
 
 
 class MockServer:
+    """The mock on a free port: the bundled scenarios unless `scenarios` or `graphs` are given; `settings` as
+    for `create_app` (`deviations=` is a shortcut for `Settings(deviations=...)`); `wrap` wraps the ASGI app."""
+
     def __init__(
         self,
         scenarios: list[Path] | None = None,
         graphs: Path | None = None,
         *,
         host: str = "127.0.0.1",
-        wrap: Any = None,
+        wrap: Callable[[ASGIApp], ASGIApp] | None = None,
         deviations: set[str] | None = None,
+        settings: Settings | None = None,
     ) -> None:
-        from .cli import bundled_scenarios
-
         if scenarios is None and graphs is None:
             scenarios = [bundled_scenarios()]
         loaded: list[LoadedGraph] = load_scenarios(scenarios or [])
         if graphs is not None:
             loaded += load_langgraph_json(graphs)
-        self.app = create_app(loaded, deviations=deviations)
+        settings = settings or Settings()
+        if deviations:
+            settings = dataclasses.replace(settings, deviations=frozenset(deviations))
+        self.app = create_app(loaded, settings)
         self._thread = ServerThread(wrap(self.app) if wrap else self.app, host)
 
     @property
@@ -149,7 +158,7 @@ class MockServer:
     def requests(self, method: str | None = None, path: str | None = None, since: int | None = None) -> list[dict[str, Any]]:
         """The journal: requests received (filter by exact method, path regex, sequence number)."""
         params = {k: v for k, v in {"method": method, "path": path, "since": since}.items() if v is not None}
-        return self._admin("GET", "requests", params=params)
+        return cast("list[dict[str, Any]]", self._admin("GET", "requests", params=params))
 
     def clear_requests(self) -> None:
         self._admin("DELETE", "requests")
@@ -157,14 +166,14 @@ class MockServer:
     def load_scenario(self, scenario: str | dict[str, Any]) -> dict[str, Any]:
         """Serve a scenario (its YAML/JSON text, or the parsed document) from now on."""
         if isinstance(scenario, dict):
-            return self._admin("POST", "scenarios", json=scenario)
-        return self._admin("POST", "scenarios", content=scenario.encode(), headers={"content-type": "application/yaml"})
+            return cast("dict[str, Any]", self._admin("POST", "scenarios", json=scenario))
+        return cast("dict[str, Any]", self._admin("POST", "scenarios", content=scenario.encode(), headers={"content-type": "application/yaml"}))
 
     def remove_scenario(self, graph_id: str) -> None:
         self._admin("DELETE", f"scenarios/{graph_id}")
 
     def scenarios(self) -> list[dict[str, Any]]:
-        return self._admin("GET", "scenarios")
+        return cast("list[dict[str, Any]]", self._admin("GET", "scenarios"))
 
     def reset(self) -> None:
         """Forget all threads, runs, checkpoints and journal entries."""
@@ -172,14 +181,14 @@ class MockServer:
 
     def set_faults(self, *faults: dict[str, Any]) -> list[dict[str, Any]]:
         """Replace the faults in force (see mock_server/faults.py); no argument clears them."""
-        return self._admin("PUT", "faults", json={"faults": list(faults)})["faults"]
+        return cast("list[dict[str, Any]]", self._admin("PUT", "faults", json={"faults": list(faults)})["faults"])
 
     def set_interrupt_format(self, fmt: str) -> str:
         """`legacy` (value, resumable, ns, when, as older servers sent) or `current`."""
-        return self._admin("PUT", "interrupt-format", json={"format": fmt})["format"]
+        return cast("str", self._admin("PUT", "interrupt-format", json={"format": fmt})["format"])
 
     def set_deviations(self, *names: str) -> list[str]:
-        return self._admin("PUT", "deviations", json={"active": list(names)})["active"]
+        return cast("list[str]", self._admin("PUT", "deviations", json={"active": list(names)})["active"])
 
     def __enter__(self) -> MockServer:
         return self.start()

@@ -9,6 +9,7 @@ import os
 import time
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -59,9 +60,8 @@ def _default(obj: Any) -> Any:
 def exception_named(name: str, message: str) -> Exception:
     """An exception of the builtin class `name` when there is one (ValueError, TimeoutError, ...), else of a new
     class by that name, so the run's error event reports it (scenario `raise:` steps, injected faults)."""
-    cls = getattr(builtins, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Exception)):
-        cls = type(name, (Exception,), {})
+    found = getattr(builtins, name, None)
+    cls: type[Exception] = found if isinstance(found, type) and issubclass(found, Exception) else type(name, (Exception,), {})
     return cls(message)
 
 
@@ -81,7 +81,7 @@ def loads(data: bytes | str) -> Any:
 
 
 def now_iso() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+    return datetime.datetime.now(datetime.UTC).isoformat()
 
 
 def uuid7() -> str:
@@ -130,7 +130,7 @@ def interrupt_ns(interrupt_id: str, tasks: dict[str, str]) -> list[str]:
     return []
 
 
-def _checkpoint_ref(config: dict[str, Any] | None) -> dict[str, Any] | None:
+def _checkpoint_ref(config: Mapping[str, Any] | None) -> dict[str, Any] | None:
     configurable = (config or {}).get("configurable") or {}
     if not configurable.get("thread_id") or not configurable.get("checkpoint_id"):
         return None
@@ -152,6 +152,7 @@ def thread_state(snapshot: StateSnapshot, legacy: bool = False) -> dict[str, Any
     by_id: dict[str, list[str]] = {}
     for task in snapshot.tasks:
         nested = task.state if isinstance(task.state, StateSnapshot) else None
+        config = task.state if not isinstance(task.state, StateSnapshot) else None
         error = task.error
         ns = [f"{task.name}:{task.id}"]
         by_id.update({i.id: ns for i in task.interrupts})
@@ -162,7 +163,7 @@ def thread_state(snapshot: StateSnapshot, legacy: bool = False) -> dict[str, Any
                 "path": list(task.path),
                 "error": repr(error) if isinstance(error, BaseException) else error,
                 "interrupts": [shown(i, ns) for i in task.interrupts],
-                "checkpoint": task.state["configurable"] if task.state is not None and nested is None else None,
+                "checkpoint": config["configurable"] if config is not None else None,
                 "state": thread_state(nested, legacy) if nested is not None else None,
                 "result": getattr(task, "result", None),
             }

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server import contract
+import hitl_spec
 from mock_server.testing import MockServer
 
 from .official import official_server
@@ -52,9 +52,9 @@ class SpecRecorder:
     def _check(self, scope: Any, status: int, content_type: str, body: bytes) -> None:
         if scope["method"] == "OPTIONS":
             return  # CORS preflights are answered by the middleware, not by an operation of the spec
-        if (status == 404 and contract.match_path(scope["path"]) is None) or status == 405:
+        if (status == 404 and hitl_spec.match_path(scope["path"]) is None) or status == 405:
             return  # unknown routes and methods are not operations of the spec; they are tested on their own
-        problems = contract.check_response(scope["method"], scope["path"], status, content_type, body)
+        problems = hitl_spec.check_response(scope["method"], scope["path"], status, content_type, body)
         with self._lock:
             self.checked += 1
             self.problems.extend(problems)

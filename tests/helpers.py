@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from mock_server.contract import parse_sse
+from hitl_spec import parse_sse
 
 T = TypeVar("T")
 INTERRUPT_ID = re.compile(r"^[0-9a-f]{32}$")

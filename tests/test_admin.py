@@ -119,11 +119,13 @@ def test_deviations_switch_at_run_time(served):
 def test_admin_can_be_turned_off():
     from pathlib import Path
 
-    from mock_server.http import create_app
-    from mock_server.scenarios import load_scenarios
     from starlette.testclient import TestClient
 
-    app = create_app(load_scenarios([Path(SCENARIOS)]), admin=False)
+    from mock_server.app import create_app
+    from mock_server.scenarios import load_scenarios
+    from mock_server.settings import Settings
+
+    app = create_app(load_scenarios([Path(SCENARIOS)]), Settings(admin=False))
     with TestClient(app) as client:
         assert client.get("/__mock__/requests").status_code == 404
         assert client.get("/ok").status_code == 200

@@ -30,7 +30,7 @@ def test_every_surface_shows_the_legacy_shape(served):
         waited = await client.runs.wait(tid, "agent", input={"some_text": "old app"})
         return tid, waited, await client.threads.get(tid), await client.threads.get_state(tid)
 
-    tid, waited, thread, state = run(flow())
+    _, waited, thread, state = run(flow())
     [task] = state["tasks"]
     expected = {"id": waited["__interrupt__"][0]["id"], "value": {"text_to_revise": "old app"}, "resumable": True, "ns": [f"human_node:{task['id']}"], "when": "during"}
     assert waited["__interrupt__"] == [expected]

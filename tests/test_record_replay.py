@@ -40,7 +40,7 @@ async def _flows(url: str) -> list:
 
 
 def _ids_hidden(results: list) -> list:
-    return Normaliser()([{k: v for k, v in r.items()} if isinstance(r, dict) else r for r in results])
+    return Normaliser()([dict(r) if isinstance(r, dict) else r for r in results])
 
 
 @pytest.mark.official

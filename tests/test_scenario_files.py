@@ -99,7 +99,7 @@ def test_bad_files(tmp_path: Path):
         load_langgraph_json(tmp_path / "langgraph.json")
     (tmp_path / "g.py").write_text("raise RuntimeError('boom at import')\n")
     (tmp_path / "langgraph.json").write_text('{"graphs": {"x": "./g.py:graph"}}')
-    with pytest.raises(ScenarioError, match="importing ./g.py failed: RuntimeError: boom at import"):
+    with pytest.raises(ScenarioError, match=r"importing \./g\.py failed: RuntimeError: boom at import"):
         load_langgraph_json(tmp_path / "langgraph.json")
 
 

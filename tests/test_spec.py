@@ -8,25 +8,26 @@ import json
 import pytest
 from openapi_spec_validator import validate
 
-from mock_server import contract
-from mock_server.admin import ADMIN_ROUTES
-from mock_server.http import ROUTES
+import hitl_spec
+from mock_server import validation
+from mock_server.api import admin
+from mock_server.app import contract_routes
 
 
 def test_the_spec_is_valid_openapi_3_1():
-    spec = contract.load_spec()
+    spec = hitl_spec.load_spec()
     assert spec["openapi"].startswith("3.1")
     validate(spec)
 
 
 def test_every_operation_is_served_and_every_route_is_specified():
-    specified = {(op.method, op.path) for op in contract.operations().values()}
-    served = {(method, r.path) for r in [*ROUTES, *ADMIN_ROUTES] for method in r.methods - {"HEAD"}}
+    specified = {(op.method, op.path) for op in validation.operations().values()}
+    served = {(method, r.path) for r in [*contract_routes(), *admin.routes] for method in r.methods - {"HEAD"}}
     assert specified == served
 
 
 def test_operations_have_ids_tags_and_summaries():
-    for path, item in contract.load_spec()["paths"].items():
+    for path, item in hitl_spec.load_spec()["paths"].items():
         for method, op in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
                 continue  # path-level `parameters`
@@ -34,7 +35,7 @@ def test_operations_have_ids_tags_and_summaries():
 
 
 def test_the_interrupt_and_command_schemas_are_typed():
-    schemas = contract.load_spec()["components"]["schemas"]
+    schemas = hitl_spec.load_spec()["components"]["schemas"]
     assert set(schemas["Interrupt"]["required"]) == {"value", "id"}
     assert schemas["Interrupt"]["properties"]["id"]["pattern"] == "^[0-9a-f]{32}$"
     assert {"resume", "update", "goto"} <= set(schemas["Command"]["properties"])
@@ -51,28 +52,28 @@ def test_the_interrupt_and_command_schemas_are_typed():
     ],
 )
 def test_the_response_check_rejects_what_disagrees(method, path, status, body):
-    assert contract.check_response(method, path, status, "application/json", json.dumps(body).encode())
+    assert hitl_spec.check_response(method, path, status, "application/json", json.dumps(body).encode())
 
 
 def test_the_response_check_reads_sse_events():
     path = "/threads/0193e0b1-0000-7000-8000-000000000001/runs/stream"
     good = b'event: metadata\r\ndata: {"run_id":"0193e0b1-0000-7000-8000-000000000002","attempt":1}\r\n\r\n'
-    assert contract.check_response("POST", path, 200, "text/event-stream; charset=utf-8", good) == []
+    assert hitl_spec.check_response("POST", path, 200, "text/event-stream; charset=utf-8", good) == []
     bad = b'event: metadata\r\ndata: {"attempt":1}\r\n\r\n'
-    assert contract.check_response("POST", path, 200, "text/event-stream; charset=utf-8", bad)
+    assert hitl_spec.check_response("POST", path, 200, "text/event-stream; charset=utf-8", bad)
     bad_interrupt = b'event: updates\r\ndata: {"__interrupt__":[{"value":1}]}\r\n\r\n'
-    assert contract.check_response("POST", path, 200, "text/event-stream; charset=utf-8", bad_interrupt)
+    assert hitl_spec.check_response("POST", path, 200, "text/event-stream; charset=utf-8", bad_interrupt)
 
 
 def test_request_validation_reads_the_spec():
-    op = contract.operation_for("POST", "/threads/{thread_id}/runs/wait")
+    op = validation.operation_for("POST", "/threads/{thread_id}/runs/wait")
     op.validate({"assistant_id": "agent", "command": {"resume": "x", "bogus": 1}, "unknown": 2})
-    with pytest.raises(contract.BodyError, match="interrupt_before"):
+    with pytest.raises(validation.BodyError, match="interrupt_before"):
         op.validate({"assistant_id": "agent", "interrupt_before": "step2"})
-    with pytest.raises(contract.BodyError, match="goto"):
+    with pytest.raises(validation.BodyError, match="goto"):
         op.validate({"assistant_id": "agent", "command": {"goto": 5}})
 
 
 def test_the_mock_serves_the_spec(mock):
     with mock.http() as http:
-        assert http.get("/openapi.json").json() == contract.load_spec()
+        assert http.get("/openapi.json").json() == hitl_spec.load_spec()

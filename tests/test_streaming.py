@@ -7,7 +7,7 @@ import re
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
 
-from mock_server.contract import parse_sse
+from hitl_spec import parse_sse
 
 from .helpers import new_thread, run, stream
 
@@ -165,13 +165,12 @@ def test_stateless_stream_and_wait(mock):
         assert http.get(f"/threads/{temp_thread}").status_code == 404  # on_completion=delete (the default)
 
 
-def test_heartbeats_during_long_silences(monkeypatch):
+def test_heartbeats_during_long_silences():
     """A stream sends `: heartbeat` comments while a step is silent; a long wait sends leading newlines."""
-    from mock_server import http as mock_http
+    from mock_server.settings import Settings
     from mock_server.testing import MockServer
 
-    monkeypatch.setattr(mock_http, "KEEPALIVE_SECONDS", 0.2)
-    with MockServer() as server, __import__("httpx").Client(base_url=server.url, timeout=30) as http:
+    with MockServer(settings=Settings(keepalive_seconds=0.2)) as server, __import__("httpx").Client(base_url=server.url, timeout=30) as http:
         tid = new_thread(http)
         r = http.post(f"/threads/{tid}/runs/stream", json={"assistant_id": "nointerrupt", "input": {"sleep": 1.0}, "stream_mode": "updates"})
         assert b": heartbeat\r\n\r\n" in r.content

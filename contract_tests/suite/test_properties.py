@@ -4,7 +4,7 @@ sequences of operations checked step by step against a small model of the thread
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
@@ -55,110 +55,116 @@ class Expected:
     phase: str = "fresh"
 
 
-_texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12)
+_texts = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=12)
+
+
+class HitlModel(RuleBasedStateMachine):
+    """The model of HITL-MODEL-001: what each thread's pending interrupts and status must be after any sequence."""
+
+    client: ClassVar[Any]  # set by `_machine`
+    agent_threads = Bundle("agent_threads")
+    multi_threads = Bundle("multi_threads")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.model: dict[str, Expected] = {}
+        self.client.reset()
+
+    def _pending(self, body: dict[str, Any]) -> dict[str, Any]:
+        return {i["id"]: i["value"] for i in body.get("__interrupt__", [])}
+
+    @rule(target=agent_threads, text=_texts)
+    def agent_with_input(self, text: str) -> str:
+        tid = self.client.create_thread()
+        body = self.client.wait_json(tid, "agent", input={"some_text": text})
+        assert list(self._pending(body).values()) == [{"text_to_revise": text}], body
+        self.model[tid] = Expected("agent", "interrupted", self._pending(body), "asked")
+        return tid
+
+    @rule(tid=agent_threads, text=_texts)
+    def new_input(self, tid: str, text: str) -> None:
+        body = self.client.wait_json(tid, "agent", input={"some_text": text})
+        pending = self._pending(body)
+        assert list(pending.values()) == [{"text_to_revise": text}]
+        assert not set(pending) & set(self.model[tid].pending), "new input reused the abandoned interrupt's id"
+        self.model[tid] = Expected("agent", "interrupted", pending, "asked")
+
+    @rule(tid=agent_threads, value=resume_values(), by_id=st.booleans())
+    def resume(self, tid: str, value: Any, by_id: bool) -> None:
+        expected = self.model[tid]
+        resume = {next(iter(expected.pending)): value} if by_id and expected.pending else value
+        body = self.client.wait_json(tid, "agent", command={"resume": resume})
+        if expected.pending:
+            assert body == {"some_text": value}, body
+            self.model[tid] = Expected("agent", "idle", {}, "done")
+        else:
+            assert "__interrupt__" not in body and "__error__" not in body, body
+
+    @rule(tid=agent_threads)
+    def resume_unknown_id(self, tid: str) -> None:
+        expected = self.model[tid]
+        if not expected.pending:
+            return
+        body = self.client.wait_json(tid, "agent", command={"resume": {"0" * 32: "nope"}})
+        assert set(self._pending(body)) == set(expected.pending), "a wrong id changed the pending interrupt"
+
+    @rule(target=multi_threads)
+    def multi_start(self) -> str:
+        tid = self.client.create_thread()
+        body = self.client.wait_json(tid, "multi", input={"answers": []})
+        assert sorted(v["q"] for v in self._pending(body).values()) == ["A?", "B?"], body
+        self.model[tid] = Expected("multi", "interrupted", self._pending(body), "ab")
+        return tid
+
+    @rule(tid=multi_threads, value=_texts)
+    def multi_single_value(self, tid: str, value: str) -> None:
+        expected = self.model[tid]
+        body = self.client.wait(tid, "multi", command={"resume": value}).json()
+        if expected.phase == "ab":
+            assert "__error__" in body, f"a single value with two pending was accepted: {body}"
+            self.model[tid].status = "error"
+        elif expected.phase == "b_only":  # one interrupt pending: a single value resumes it
+            assert list(self._pending(body).values()) == [{"q": "first?"}], body
+            self.model[tid] = Expected("multi", "interrupted", self._pending(body), "first")
+        elif expected.phase == "first":
+            [(iid, v)] = self._pending(body).items()
+            assert v == {"q": "second?", "first": value} and iid not in expected.pending
+            self.model[tid] = Expected("multi", "interrupted", {iid: v}, "second")
+        elif expected.phase == "second":
+            assert "__interrupt__" not in body and len(body["answers"]) == 4, body
+            self.model[tid] = Expected("multi", "idle", {}, "done")
+
+    @rule(tid=multi_threads, both=st.booleans(), a=_texts, b=_texts)
+    def multi_map(self, tid: str, both: bool, a: str, b: str) -> None:
+        expected = self.model[tid]
+        if expected.phase not in ("ab", "b_only"):
+            return
+        by_q = {v["q"]: k for k, v in expected.pending.items()}
+        answers = {by_q["B?"]: b} if expected.phase == "b_only" else ({by_q["A?"]: a, by_q["B?"]: b} if both else {by_q["A?"]: a})
+        body = self.client.wait_json(tid, "multi", command={"resume": answers})
+        pending = self._pending(body)
+        if len(answers) == len(expected.pending):
+            assert list(pending.values()) == [{"q": "first?"}], body
+            self.model[tid] = Expected("multi", "interrupted", pending, "first")
+        else:
+            assert set(pending) == {by_q["B?"]}, f"the other interrupt did not stay pending: {body}"
+            self.model[tid] = Expected("multi", "interrupted", pending, "b_only")
+
+    @invariant()
+    def surfaces_agree_with_the_model(self) -> None:
+        for tid, expected in self.model.items():
+            surfaces = pending_ids(self.client, tid)
+            note(f"thread {tid}: model {expected}, surfaces {surfaces}")
+            for name, ids in surfaces.items():
+                assert ids == sorted(expected.pending), f"{name} lists {ids}; the model expects {sorted(expected.pending)}"
+            status = self.client.thread(tid)["status"]
+            assert status == expected.status, f"thread status {status!r}; the model expects {expected.status!r}"
+
 
 
 def _machine(client: Any) -> type[RuleBasedStateMachine]:
-    class HitlModel(RuleBasedStateMachine):
-        agent_threads = Bundle("agent_threads")
-        multi_threads = Bundle("multi_threads")
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.model: dict[str, Expected] = {}
-            client.reset()
-
-        def _pending(self, body: dict[str, Any]) -> dict[str, Any]:
-            return {i["id"]: i["value"] for i in body.get("__interrupt__", [])}
-
-        @rule(target=agent_threads, text=_texts)
-        def agent_with_input(self, text: str) -> str:
-            tid = client.create_thread()
-            body = client.wait_json(tid, "agent", input={"some_text": text})
-            assert list(self._pending(body).values()) == [{"text_to_revise": text}], body
-            self.model[tid] = Expected("agent", "interrupted", self._pending(body), "asked")
-            return tid
-
-        @rule(tid=agent_threads, text=_texts)
-        def new_input(self, tid: str, text: str) -> None:
-            body = client.wait_json(tid, "agent", input={"some_text": text})
-            pending = self._pending(body)
-            assert list(pending.values()) == [{"text_to_revise": text}]
-            assert not set(pending) & set(self.model[tid].pending), "new input reused the abandoned interrupt's id"
-            self.model[tid] = Expected("agent", "interrupted", pending, "asked")
-
-        @rule(tid=agent_threads, value=resume_values(), by_id=st.booleans())
-        def resume(self, tid: str, value: Any, by_id: bool) -> None:
-            expected = self.model[tid]
-            resume = {next(iter(expected.pending)): value} if by_id and expected.pending else value
-            body = client.wait_json(tid, "agent", command={"resume": resume})
-            if expected.pending:
-                assert body == {"some_text": value}, body
-                self.model[tid] = Expected("agent", "idle", {}, "done")
-            else:
-                assert "__interrupt__" not in body and "__error__" not in body, body
-
-        @rule(tid=agent_threads)
-        def resume_unknown_id(self, tid: str) -> None:
-            expected = self.model[tid]
-            if not expected.pending:
-                return
-            body = client.wait_json(tid, "agent", command={"resume": {"0" * 32: "nope"}})
-            assert set(self._pending(body)) == set(expected.pending), "a wrong id changed the pending interrupt"
-
-        @rule(target=multi_threads)
-        def multi_start(self) -> str:
-            tid = client.create_thread()
-            body = client.wait_json(tid, "multi", input={"answers": []})
-            assert sorted(v["q"] for v in self._pending(body).values()) == ["A?", "B?"], body
-            self.model[tid] = Expected("multi", "interrupted", self._pending(body), "ab")
-            return tid
-
-        @rule(tid=multi_threads, value=_texts)
-        def multi_single_value(self, tid: str, value: str) -> None:
-            expected = self.model[tid]
-            body = client.wait(tid, "multi", command={"resume": value}).json()
-            if expected.phase == "ab":
-                assert "__error__" in body, f"a single value with two pending was accepted: {body}"
-                self.model[tid].status = "error"
-            elif expected.phase == "b_only":  # one interrupt pending: a single value resumes it
-                assert list(self._pending(body).values()) == [{"q": "first?"}], body
-                self.model[tid] = Expected("multi", "interrupted", self._pending(body), "first")
-            elif expected.phase == "first":
-                [(iid, v)] = self._pending(body).items()
-                assert v == {"q": "second?", "first": value} and iid not in expected.pending
-                self.model[tid] = Expected("multi", "interrupted", {iid: v}, "second")
-            elif expected.phase == "second":
-                assert "__interrupt__" not in body and len(body["answers"]) == 4, body
-                self.model[tid] = Expected("multi", "idle", {}, "done")
-
-        @rule(tid=multi_threads, both=st.booleans(), a=_texts, b=_texts)
-        def multi_map(self, tid: str, both: bool, a: str, b: str) -> None:
-            expected = self.model[tid]
-            if expected.phase not in ("ab", "b_only"):
-                return
-            by_q = {v["q"]: k for k, v in expected.pending.items()}
-            answers = {by_q["B?"]: b} if expected.phase == "b_only" else ({by_q["A?"]: a, by_q["B?"]: b} if both else {by_q["A?"]: a})
-            body = client.wait_json(tid, "multi", command={"resume": answers})
-            pending = self._pending(body)
-            if len(answers) == len(expected.pending):
-                assert list(pending.values()) == [{"q": "first?"}], body
-                self.model[tid] = Expected("multi", "interrupted", pending, "first")
-            else:
-                assert set(pending) == {by_q["B?"]}, f"the other interrupt did not stay pending: {body}"
-                self.model[tid] = Expected("multi", "interrupted", pending, "b_only")
-
-        @invariant()
-        def surfaces_agree_with_the_model(self) -> None:
-            for tid, expected in self.model.items():
-                surfaces = pending_ids(client, tid)
-                note(f"thread {tid}: model {expected}, surfaces {surfaces}")
-                for name, ids in surfaces.items():
-                    assert ids == sorted(expected.pending), f"{name} lists {ids}; the model expects {sorted(expected.pending)}"
-                status = client.thread(tid)["status"]
-                assert status == expected.status, f"thread status {status!r}; the model expects {expected.status!r}"
-
-    return HitlModel
+    """The model, bound to this check's client."""
+    return type("HitlModelOnServer", (HitlModel,), {"client": client})
 
 
 @clause("HITL-MODEL-001")

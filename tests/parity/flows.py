@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from mock_server.contract import parse_sse
+from hitl_spec import parse_sse
 
 HEADERS = ("content-type", "location", "content-location", "x-pagination-next")
 

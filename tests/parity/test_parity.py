@@ -32,7 +32,7 @@ def _paths(expected, actual, path="") -> list[str]:
                 out += _paths(expected[key], actual[key], f"{path}.{key}")
         return out
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
-        return [line for i, (e, a) in enumerate(zip(expected, actual)) for line in _paths(e, a, f"{path}[{i}]")]
+        return [line for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for line in _paths(e, a, f"{path}[{i}]")]
     if expected != actual:
         return [f"{path}: {json.dumps(expected)[:300]} != {json.dumps(actual)[:300]}"]
     return []

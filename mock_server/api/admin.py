@@ -1,4 +1,4 @@
-"""The mock's own controls, under the reserved prefix `/__mock__/` (documented in the spec, tag `admin`):
+"""`/__mock__/`: the mock's own controls, under the reserved prefix `/__mock__/` (documented in the spec, tag `admin`):
 the request journal, scenarios loaded and removed at run time, a full reset, and deviation profiles.
 `hitl-mock serve --no-admin` turns them off."""
 
@@ -11,25 +11,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .deviations import DEVIATIONS, check_names
-from .faults import parse_faults
-from .scenarios import ScenarioError, compile_scenario
-from .wire import dumps, loads
-
-
-def _json(body: object, status: int = 200) -> Response:
-    return Response(dumps(body), status_code=status, media_type="application/json")
-
-
-def _detail(status: int, detail: str) -> Response:
-    return _json({"detail": detail}, status)
-
+from ..deviations import DEVIATIONS
+from ..engine import Assistant
+from ..faults import parse_faults
+from ..scenarios import ScenarioError, compile_scenario
+from ..types import InterruptFormat
+from ..wire import loads
+from .common import error_response as _detail
+from .common import json_response as _json
+from .common import services
 
 # -- deviations -----------------------------------------------------------------------------------------------
 
 
 def _deviations(request: Request) -> Response:
-    return _json({"active": sorted(request.app.state.manager.deviations), "available": DEVIATIONS})
+    return _json({"active": sorted(services(request).controls.deviations.active), "available": DEVIATIONS})
 
 
 async def get_deviations(request: Request) -> Response:
@@ -42,7 +38,7 @@ async def set_deviations(request: Request) -> Response:
         names = loads(await request.body())["active"]
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise TypeError
-        request.app.state.manager.deviations = check_names(names)
+        services(request).controls.deviations.set(names)
     except ValueError as exc:
         return _detail(422, str(exc) if "deviation" in str(exc) else 'expected {"active": [<profile name>, ...]}')
     except (KeyError, TypeError):
@@ -54,7 +50,7 @@ async def set_deviations(request: Request) -> Response:
 
 
 async def get_interrupt_format(request: Request) -> Response:
-    return _json({"format": "legacy" if request.app.state.manager.legacy_interrupts else "current"})
+    return _json({"format": services(request).controls.interrupt_format})
 
 
 async def set_interrupt_format(request: Request) -> Response:
@@ -63,9 +59,9 @@ async def set_interrupt_format(request: Request) -> Response:
         wanted = loads(await request.body())["format"]
     except (ValueError, KeyError, TypeError):
         wanted = None
-    if wanted not in ("current", "legacy"):
+    if wanted not in tuple(InterruptFormat):
         return _detail(422, 'expected {"format": "current" | "legacy"}')
-    request.app.state.manager.legacy_interrupts = wanted == "legacy"
+    services(request).controls.interrupt_format = InterruptFormat(wanted)
     return await get_interrupt_format(request)
 
 
@@ -73,7 +69,7 @@ async def set_interrupt_format(request: Request) -> Response:
 
 
 async def get_faults(request: Request) -> Response:
-    return _json({"faults": request.app.state.manager.faults.to_wire()})
+    return _json({"faults": services(request).controls.faults.to_wire()})
 
 
 async def set_faults(request: Request) -> Response:
@@ -83,7 +79,7 @@ async def set_faults(request: Request) -> Response:
         faults = parse_faults(body.get("faults") if isinstance(body, dict) else None)
     except ValueError as exc:
         return _detail(422, str(exc))
-    request.app.state.manager.faults.set(faults)
+    services(request).controls.faults.set(faults)
     return await get_faults(request)
 
 
@@ -94,26 +90,26 @@ async def list_requests(request: Request) -> Response:
     q = request.query_params
     try:
         since = int(q["since"]) if "since" in q else None
-        entries = request.app.state.journal.find(q.get("method"), q.get("path"), since)
+        entries = services(request).journal.find(q.get("method"), q.get("path"), since)
     except ValueError as exc:
         return _detail(422, f"bad filter: {exc}")
     return _json([e.to_wire() for e in entries])
 
 
 async def clear_requests(request: Request) -> Response:
-    request.app.state.journal.clear()
+    services(request).journal.clear()
     return Response(status_code=204)
 
 
 # -- scenarios ------------------------------------------------------------------------------------------------
 
 
-def _graph(a: Any) -> dict[str, Any]:
+def _graph(a: Assistant) -> dict[str, Any]:
     return {"graph_id": a.graph_id, "assistant_id": a.assistant_id, "source": a.source, "description": a.description}
 
 
 async def list_scenarios(request: Request) -> Response:
-    return _json([_graph(a) for a in request.app.state.engine.assistants.values()])
+    return _json([_graph(a) for a in services(request).engine.assistants.values()])
 
 
 async def load_scenario(request: Request) -> Response:
@@ -127,7 +123,7 @@ async def load_scenario(request: Request) -> Response:
         loaded = compile_scenario(doc, "<loaded at run time>")
     except ScenarioError as exc:
         return _detail(422, str(exc))
-    engine = request.app.state.engine
+    engine = services(request).engine
     replaced = loaded.graph_id in engine.assistants
     assistant = engine.register(loaded.graph_id, loaded.graph, loaded.source, loaded.description, loaded.faults)
     return _json(_graph(assistant), 200 if replaced else 201)
@@ -135,7 +131,7 @@ async def load_scenario(request: Request) -> Response:
 
 async def remove_scenario(request: Request) -> Response:
     graph_id = request.path_params["graph_id"]
-    engine = request.app.state.engine
+    engine = services(request).engine
     if graph_id not in engine.assistants:
         return _detail(404, f"no graph {graph_id!r}")
     engine.unregister(graph_id)
@@ -147,18 +143,11 @@ async def remove_scenario(request: Request) -> Response:
 
 async def reset(request: Request) -> Response:
     """Forget every thread, run, checkpoint and journal entry; deviations, faults and loaded scenarios stay."""
-    manager = request.app.state.manager
-    await manager.stop_all()
-    manager.store.clear()
-    saver = manager.engine.checkpointer
-    saver.storage.clear()
-    saver.writes.clear()
-    saver.blobs.clear()
-    request.app.state.journal.clear()
+    await services(request).reset()
     return Response(status_code=204)
 
 
-ADMIN_ROUTES = [
+routes = [
     Route("/__mock__/deviations", get_deviations, methods=["GET"]),
     Route("/__mock__/deviations", set_deviations, methods=["PUT"]),
     Route("/__mock__/interrupt-format", get_interrupt_format, methods=["GET"]),

@@ -1,0 +1,36 @@
+"""Error answers, in one place: `ApiError` and Starlette's `HTTPException` become `{"detail": ...}` JSON with
+their status (a deviation profile may change 404s at the `NOT_FOUND` hook)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..deviations import Hook
+from ..errors import ApiError
+from .common import error_response, services
+
+
+def _answer(request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None) -> Response:
+    response = error_response(status, detail, dict(headers) if headers else None)
+    if status == 404:
+        found: Response = services(request).controls.deviations.apply(Hook.NOT_FOUND, response)
+        return found
+    return response
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return _answer(request, exc.status, exc.detail)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _answer(request, exc.status_code, exc.detail, exc.headers)
+
+
+HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {ApiError: api_error, HTTPException: http_error}

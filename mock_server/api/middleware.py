@@ -1,0 +1,64 @@
+"""The middleware around the routes: CORS as the official server answers it, and the HTTP faults (faults.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import hitl_spec
+
+from ..faults import Fault, Faults, drop_stream_after
+from ..journal import ADMIN_PREFIX
+from .common import error_response
+
+CORS_OPTIONS: dict[str, Any] = {
+    "allow_methods": ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY"],
+    "allow_headers": ["*"],
+    "expose_headers": ["x-pagination-total", "x-pagination-next", "content-location"],
+    "max_age": 600,
+}
+
+
+class CORS(CORSMiddleware):
+    """Starlette's CORS, plus the Private Network Access grant the official server adds to preflights (so a page
+    on a public origin may call a mock on localhost)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        response.headers["access-control-allow-private-network"] = "true"
+        return response
+
+
+class FaultMiddleware:
+    """Applies the HTTP faults: added latency, an error status instead of the answer; and leaves
+    `drop_stream_after` for the stream handlers (`scope["state"]["faults"]`, read by `dropped_after`)."""
+
+    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+        self.app = app
+        self.faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or not self.faults.faults:
+            return await self.app(scope, receive, send)
+        hit = self.faults.for_request(scope["method"], hitl_spec.match_path(scope["path"]))
+        scope.setdefault("state", {})["faults"] = hit
+        delay = sum(f.latency or 0.0 for f in hit)
+        if delay:
+            await asyncio.sleep(delay)
+        failing = next((f for f in hit if f.status is not None), None)
+        if failing is not None and failing.status is not None:
+            response = error_response(failing.status, failing.detail or f"injected fault: HTTP {failing.status}")
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
+def dropped_after(request: Request) -> int | None:
+    """How many events this request's stream may send (a `drop_stream_after` fault), or None."""
+    hit: list[Fault] = getattr(request.state, "faults", None) or []
+    return drop_stream_after(hit)

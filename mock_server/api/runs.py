@@ -1,0 +1,171 @@
+"""Runs: create (background, wait, stream; on a thread or stateless), list, get, delete, join, join-stream, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..deviations import Hook
+from ..errors import ApiError, invalid_uuid
+from ..runs.broker import StreamEvent
+from ..runs.result import RUN_NOT_FOUND, thread_fallback
+from ..services import Services
+from ..store import Run
+from ..types import CancelAction
+from ..views import run_view
+from ..wire import dumps, is_uuid
+from .common import json_response, query_bool, query_int, read_body, services, stream_modes
+from .middleware import dropped_after
+from .sse import chunked, event_frames, single_event, sse_response, streaming_json, wait_body
+
+NOT_CANCELLABLE = (
+    "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the runs haven't been deleted or completed."
+)
+
+
+def run_path(run: Run) -> str:
+    return f"/threads/{run.thread_id}/runs/{run.run_id}"
+
+
+def run_out(svc: Services, run: Run) -> dict[str, Any]:
+    """A run as answered (the `RUN_BODY` hook point)."""
+    body: dict[str, Any] = svc.controls.deviations.apply(Hook.RUN_BODY, run_view(run), result=run.result)
+    return body
+
+
+def _get_run(request: Request) -> Run:
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    run_id = request.path_params["run_id"]
+    if not is_uuid(run_id):
+        raise invalid_uuid("run")
+    run = svc.store.runs.get(run_id)
+    if run is None or run.thread_id != thread.thread_id:
+        raise ApiError(404, "Not Found")
+    return run
+
+
+async def _create(request: Request) -> tuple[Services, Run, dict[str, Any]]:
+    body = await read_body(request)
+    svc = services(request)
+    run = svc.scheduler.create_run(request.path_params.get("thread_id"), body)
+    return svc, run, body
+
+
+async def create_run(request: Request) -> Response:
+    _, run, _ = await _create(request)
+    run.events.awaiting_first_join = True
+    location = run_path(run) if "thread_id" in request.path_params else f"/runs/{run.run_id}"
+    return json_response(run_view(run), headers={"Content-Location": location})
+
+
+async def wait_run(request: Request) -> Response:
+    svc, run, body = await _create(request)
+    base = run_path(run)
+    headers = {"Location": f"{base}/join", "Content-Location": base}
+    return streaming_json(wait_body(svc, run, body.get("on_disconnect") == "cancel"), headers)
+
+
+async def stream_run(request: Request) -> Response:
+    svc, run, body = await _create(request)
+    queue = run.events.subscribe()
+    base = run_path(run) if "thread_id" in request.path_params else f"/runs/{run.run_id}"
+    headers = svc.controls.deviations.apply(Hook.STREAM_HEADERS, {"Location": f"{base}/stream", "Content-Location": base})
+    frames = event_frames(svc, run, queue, body.get("on_disconnect") == "cancel", dropped_after(request))
+    return sse_response(frames, headers, svc.settings.keepalive_seconds)
+
+
+async def list_runs(request: Request) -> Response:
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    runs = list(reversed(svc.store.runs_of(thread.thread_id)))
+    status = request.query_params.get("status")
+    if status:
+        runs = [r for r in runs if r.status == status]
+    offset = query_int(request, "offset", 0)
+    return json_response([run_out(svc, r) for r in runs[offset : offset + query_int(request, "limit", 10)]])
+
+
+async def get_run(request: Request) -> Response:
+    return json_response(run_out(services(request), _get_run(request)))
+
+
+async def delete_run(request: Request) -> Response:
+    run = _get_run(request)
+    svc = services(request)
+    if run.active:
+        svc.scheduler.cancel(run, CancelAction.INTERRUPT)
+    svc.store.remove_run(run)
+    return Response(status_code=204)
+
+
+def _join_target(request: Request, suffix: str) -> tuple[Run | None, dict[str, str]]:
+    """The run a join names, and the headers the join answers with. None for an unknown run: the official server
+    reports that in-band, with HTTP 200."""
+    base = f"/threads/{request.path_params['thread_id']}/runs/{request.path_params['run_id']}"
+    headers = {"Location": f"{base}/{suffix}", "Content-Location": base}
+    try:
+        return _get_run(request), headers
+    except ApiError as exc:
+        if exc.status != 404 or exc.detail != "Not Found":
+            raise
+        return None, headers
+
+
+async def join_run(request: Request) -> Response:
+    svc = services(request)
+    run, headers = _join_target(request, "join")
+    if run is None:
+        return chunked(dumps({"__error__": RUN_NOT_FOUND}), headers)
+    first = run.events.claim_first_join()  # an active run's first join also uses up the claim
+    if run.finished and not first:
+        # The official server answers a finished run from the thread's current state, not the run's result.
+        return chunked(thread_fallback(svc.store.threads[run.thread_id]), headers)
+    return streaming_json(wait_body(svc, run, query_bool(request, "cancel_on_disconnect")), headers)
+
+
+async def join_run_stream(request: Request) -> Response:
+    svc = services(request)
+    keepalive = svc.settings.keepalive_seconds
+    run, headers = _join_target(request, "stream")
+    if run is None:
+        return single_event(StreamEvent("error", dumps(RUN_NOT_FOUND)), headers, keepalive)
+    queue = run.events.subscribe(request.headers.get("last-event-id"), stream_modes(request))
+    frames = event_frames(svc, run, queue, query_bool(request, "cancel_on_disconnect"), dropped_after(request))
+    return sse_response(frames, headers, keepalive)
+
+
+async def cancel_run(request: Request) -> Response:
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    run_id = request.path_params["run_id"]
+    run = svc.store.runs.get(run_id) if is_uuid(run_id) else None
+    if run is None or run.thread_id != thread.thread_id:
+        raise ApiError(404, "No runs found to cancel.")
+    if not run.active:
+        raise ApiError(404, NOT_CANCELLABLE)
+    action = CancelAction.ROLLBACK if request.query_params.get("action") == "rollback" else CancelAction.INTERRUPT
+    svc.scheduler.cancel(run, action)
+    if query_bool(request, "wait"):
+        await run.events.wait_finished()
+        return json_response({}, headers={"Location": f"{run_path(run)}/join", "Content-Location": run_path(run)})
+    return Response(status_code=202)
+
+
+routes = [
+    Route("/threads/{thread_id}/runs", create_run, methods=["POST"]),
+    Route("/runs", create_run, methods=["POST"]),
+    Route("/threads/{thread_id}/runs/wait", wait_run, methods=["POST"]),
+    Route("/runs/wait", wait_run, methods=["POST"]),
+    Route("/threads/{thread_id}/runs/stream", stream_run, methods=["POST"]),
+    Route("/runs/stream", stream_run, methods=["POST"]),
+    Route("/threads/{thread_id}/runs", list_runs, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}", get_run, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}", delete_run, methods=["DELETE"]),
+    Route("/threads/{thread_id}/runs/{run_id}/join", join_run, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}/stream", join_run_stream, methods=["GET"]),
+    Route("/threads/{thread_id}/runs/{run_id}/cancel", cancel_run, methods=["POST"]),
+]

@@ -1,0 +1,71 @@
+"""`/threads/{thread_id}/state` and `/history`: a thread's checkpoints, read and written through LangGraph."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.errors import InvalidUpdateError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from ..errors import ApiError
+from .common import json_response, query_bool, query_int, read_body, services
+
+
+async def get_state(request: Request) -> Response:
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    assistant = svc.threads.assistant_of(thread)
+    state = await svc.engine.state(assistant, thread.thread_id, subgraphs=query_bool(request, "subgraphs"), legacy=svc.controls.legacy_interrupts)
+    return json_response(state)
+
+
+async def update_state(request: Request) -> Response:
+    body = await read_body(request)
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    assistant = svc.threads.graph_of(thread)
+    if svc.store.active_runs(thread.thread_id):
+        raise ApiError(409, "Thread is busy: wait for its runs to finish before updating its state")
+    checkpoint = dict(body.get("checkpoint") or {})
+    if body.get("checkpoint_id"):
+        checkpoint["checkpoint_id"] = body["checkpoint_id"]
+    try:
+        result = await svc.engine.update_state(assistant, thread.thread_id, body.get("values"), body.get("as_node"), checkpoint)
+    except InvalidUpdateError as exc:
+        raise ApiError(400, str(exc).split("\n")[0]) from None
+    await svc.threads.refresh(thread, error=None)
+    return json_response(result)
+
+
+async def _history(request: Request, limit: int, before: Any, metadata: Any, checkpoint: Any) -> Response:
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    states = await svc.engine.history(
+        svc.threads.assistant_of(thread),
+        thread.thread_id,
+        limit=limit,
+        before=before,
+        metadata=metadata,
+        checkpoint=checkpoint,
+        legacy=svc.controls.legacy_interrupts,
+    )
+    return json_response(states)
+
+
+async def get_history(request: Request) -> Response:
+    return await _history(request, query_int(request, "limit", 10), request.query_params.get("before"), None, None)
+
+
+async def post_history(request: Request) -> Response:
+    body = await read_body(request)
+    return await _history(request, int(body.get("limit", 10)), body.get("before"), body.get("metadata"), body.get("checkpoint"))
+
+
+routes = [
+    Route("/threads/{thread_id}/state", get_state, methods=["GET"]),
+    Route("/threads/{thread_id}/state", update_state, methods=["POST"]),
+    Route("/threads/{thread_id}/history", get_history, methods=["GET"]),
+    Route("/threads/{thread_id}/history", post_history, methods=["POST"]),
+]

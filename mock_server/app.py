@@ -1,0 +1,52 @@
+"""The app factory: `create_app(graphs, settings)` assembles one mock from its parts.
+
+Routes come from the routers in `api/` (plain lists), errors from `api/errors.py`, and the middleware is, from
+the outside in: CORS, the request journal (unless `settings.admin` is off), the HTTP faults.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute
+
+from .api import admin, assistants, runs, state, system, threads
+from .api.errors import HANDLERS
+from .api.middleware import CORS, CORS_OPTIONS, FaultMiddleware
+from .journal import JournalMiddleware
+from .scenarios import LoadedGraph
+from .services import Services
+from .settings import Settings
+
+
+def contract_routes() -> list[BaseRoute]:
+    """Every route of the LangGraph Server contract the mock serves."""
+    return [*system.routes, *assistants.routes, *threads.routes, *state.routes, *runs.routes]
+
+
+def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) -> Starlette:
+    """A mock serving `graphs` (an empty store; one checkpointer for all threads), configured by `settings`."""
+    settings = settings or Settings()
+    svc = Services.build(graphs, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await svc.scheduler.stop_all()
+
+    middleware = [
+        Middleware(CORS, allow_origins=list(settings.cors_origins), **CORS_OPTIONS),
+        *([Middleware(JournalMiddleware, journal=svc.journal)] if settings.admin else []),
+        Middleware(FaultMiddleware, faults=svc.controls.faults),
+    ]
+    app = Starlette(
+        routes=[*contract_routes(), *(admin.routes if settings.admin else [])],
+        exception_handlers=HANDLERS,
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.services = svc
+    return app

@@ -1,0 +1,137 @@
+"""`EventBroker`: one run's event stream, fanned out to its live subscribers.
+
+It keeps a replay buffer for resumable runs (`stream_resumable`, replayed after `Last-Event-ID`) and for a
+background run until its first joiner takes it, gives resumable events `<epoch ms>-<seq>` ids, and tells
+waiters when the run has finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from ..wire import compact
+
+
+@dataclass(slots=True)
+class StreamEvent:
+    event: str
+    data: bytes  # compact JSON
+    id: str | None = None
+
+
+Subscriber = asyncio.Queue[StreamEvent | None]  # None ends the stream
+
+
+class FilteredQueue(Subscriber):
+    """A subscriber queue that drops events of stream modes it did not ask for (`metadata` and `error` always pass)."""
+
+    def __init__(self, modes: set[str] | None) -> None:
+        super().__init__()
+        self.modes = modes | {"metadata", "error"} if modes else None
+
+    def put_nowait(self, item: StreamEvent | None) -> None:
+        if item is None or self.modes is None or item.event.split("|", 1)[0] in self.modes:
+            super().put_nowait(item)
+
+
+def event_key(event_id: str) -> tuple[int, int]:
+    """Order of `<ms>-<seq>` ids; `-1` (replay everything) and anything unparsable sort first."""
+    ms, _, seq = event_id.partition("-")
+    try:
+        return (int(ms), int(seq or 0))
+    except ValueError:
+        return (-1, -1)
+
+
+class EventBroker:
+    __slots__ = ("_buffer", "_done", "_last_ms", "_seq", "_subscribers", "awaiting_first_join", "finished", "resumable")
+
+    def __init__(self, resumable: bool = False) -> None:
+        self.resumable = resumable
+        self.awaiting_first_join = False  # a background run (POST .../runs) nobody has joined yet
+        self.finished = False
+        self._buffer: list[StreamEvent] | None = None
+        self._subscribers: list[Subscriber] | None = None
+        self._done: asyncio.Event | None = None  # made only when someone waits (most runs are never waited on twice)
+        self._last_ms = 0
+        self._seq = 0
+
+    # -- publishing -------------------------------------------------------------------------------------------
+
+    def _next_id(self) -> str:
+        # `<epoch ms>-<seq>`, like the official server; unlike it, ids never repeat within a run
+        # (the official in-memory runtime reuses `<ms>-0`, so Last-Event-ID replay can skip events).
+        ms = time.time_ns() // 1_000_000
+        if ms <= self._last_ms:
+            ms, self._seq = self._last_ms, self._seq + 1
+        else:
+            self._seq = 0
+        self._last_ms = ms
+        return f"{ms}-{self._seq}"
+
+    def publish(self, event: str, data: bytes) -> None:
+        item = StreamEvent(event, data, self._next_id() if self.resumable else None)
+        if self.resumable or self.awaiting_first_join:
+            if self._buffer is None:
+                self._buffer = []
+            self._buffer.append(StreamEvent(event, compact(data), item.id))
+        for queue in self._subscribers or ():
+            queue.put_nowait(item)
+
+    def close(self) -> None:
+        """The run has finished: end every stream and wake every waiter."""
+        self.finished = True
+        for queue in self._subscribers or ():
+            queue.put_nowait(None)
+        self._subscribers = None
+        if self._done is not None:
+            self._done.set()  # waiters hold the event itself; the broker need not keep it
+            self._done = None
+
+    async def wait_finished(self) -> None:
+        if self.finished:
+            return
+        if self._done is None:
+            self._done = asyncio.Event()
+        await self._done.wait()
+
+    # -- joining ----------------------------------------------------------------------------------------------
+
+    def claim_first_join(self) -> bool:
+        """True for the first join of a background run. On the official server that join arrives while the
+        run is still queued (about 1 s), so it sees the whole run; runs start at once here, so a background
+        run keeps its events until its first joiner takes them."""
+        first, self.awaiting_first_join = self.awaiting_first_join, False
+        if first and not self.resumable:
+            self._buffer = None
+        return first
+
+    def subscribe(self, last_event_id: str | None = None, modes: set[str] | None = None) -> Subscriber:
+        """A queue of the run's events from now on: with `last_event_id` (resumable runs), first the stored
+        events after it; for the first joiner of a background run, first all it missed. With `modes`, only
+        events of those stream modes (plus `metadata` and `error`)."""
+        queue = FilteredQueue(modes)
+        for item in self._replay(last_event_id):
+            queue.put_nowait(item)
+        if self.finished:
+            queue.put_nowait(None)
+        else:
+            if self._subscribers is None:
+                self._subscribers = []
+            self._subscribers.append(queue)
+        return queue
+
+    def _replay(self, last_event_id: str | None) -> list[StreamEvent]:
+        stored = list(self._buffer or ())
+        if self.claim_first_join() and last_event_id is None:
+            return stored
+        if last_event_id is not None and self.resumable:
+            after = event_key(last_event_id)
+            return [item for item in stored if item.id is not None and event_key(item.id) > after]
+        return []
+
+    def unsubscribe(self, queue: Subscriber) -> None:
+        if self._subscribers and queue in self._subscribers:
+            self._subscribers.remove(queue)

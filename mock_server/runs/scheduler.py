@@ -1,0 +1,163 @@
+"""`Scheduler`: a queue of runs per thread, the multitask strategies, and cancel.
+
+Runs start at once (no queue polling): a thread's next pending run starts the moment the previous one ends.
+`create_run` is synchronous on purpose, so the busy check and the enqueue cannot interleave with another
+request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from typing import Any
+
+from ..controls import Controls
+from ..deviations import Hook
+from ..engine import Assistant, Engine
+from ..errors import ApiError
+from ..store import Run, Store, Thread
+from ..types import CancelAction, MultitaskStrategy, OnCompletion, RunStatus, ThreadStatus
+from ..wire import is_uuid, now_iso, uuid7
+from .executor import Executor
+
+# A thread's `config` once it has run; one shared object (it is only ever serialised, never mutated).
+RUN_THREAD_CONFIG: dict[str, Any] = {"configurable": {}}
+BUSY_DETAIL = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
+CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns")
+
+
+class Scheduler:
+    def __init__(self, engine: Engine, store: Store, executor: Executor, controls: Controls, *, api_url: str = "") -> None:
+        self.engine = engine
+        self.store = store
+        self.executor = executor
+        self.controls = controls
+        self.api_url = api_url
+
+    def resolve_assistant(self, assistant_id: str) -> Assistant:
+        assistant = self.engine.resolve(assistant_id)
+        if assistant is not None:
+            return assistant
+        if is_uuid(assistant_id):
+            raise ApiError(404, "Thread or assistant not found.")
+        graphs = ", ".join(self.engine.assistants)
+        raise ApiError(
+            422,
+            f"Invalid assistant: '{assistant_id}'. Must be either:\n- A valid assistant UUID, or\n- One of the registered graphs: {graphs}",
+        )
+
+    def create_run(self, thread_id: str | None, payload: dict[str, Any]) -> Run:
+        """Validate and enqueue a run (stateless when `thread_id` is None). Raises `ApiError`."""
+        stateless = thread_id is None
+        command = payload.get("command")
+        if stateless and command and "resume" in command:
+            raise ApiError(400, "You must provide a thread_id when resuming.")
+        checkpoint = _checkpoint(payload)
+        thread, assistant = self._target(thread_id, payload)
+        self._apply_multitask(thread, payload)
+        run = Run(
+            run_id=uuid7(),
+            thread_id=thread.thread_id,
+            assistant_id=assistant.assistant_id,
+            graph_id=assistant.graph_id,
+            payload=payload,
+            multitask_strategy=MultitaskStrategy(payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE),
+            temporary=stateless,
+            on_completion=OnCompletion(payload.get("on_completion") or OnCompletion.DELETE),
+            checkpoint={k: v for k, v in checkpoint.items() if k in CHECKPOINT_KEYS} or None,
+            api_url=self.api_url,
+        )
+        thread.graph_id = assistant.graph_id
+        if not stateless:
+            thread.metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
+        thread.config = RUN_THREAD_CONFIG
+        thread.status = ThreadStatus.BUSY
+        thread.updated_at = now_iso()
+        self.store.add_run(run)
+        self._pump(thread.thread_id)
+        return run
+
+    def _target(self, thread_id: str | None, payload: dict[str, Any]) -> tuple[Thread, Assistant]:
+        """The thread the run goes to (a new temporary one when stateless) and its assistant."""
+        if thread_id is None:
+            assistant = self.resolve_assistant(payload["assistant_id"])
+            return self.store.add_thread(Thread(uuid7())), assistant
+        if not is_uuid(thread_id):
+            raise ApiError(400, "badly formed hexadecimal UUID string")
+        thread_id = str(uuid.UUID(thread_id))
+        assistant = self.resolve_assistant(payload["assistant_id"])
+        thread = self.store.threads.get(thread_id)
+        if thread is None:
+            if payload.get("if_not_exists") != "create":
+                raise ApiError(404, "Thread or assistant not found.")
+            thread = self.store.add_thread(Thread(thread_id))
+        return thread, assistant
+
+    def _apply_multitask(self, thread: Thread, payload: dict[str, Any]) -> None:
+        """`reject` refuses a busy thread; `interrupt` and `rollback` cancel its active runs; `enqueue` queues."""
+        strategy = MultitaskStrategy(payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE)
+        strategy = self.controls.deviations.apply(Hook.MULTITASK, strategy)
+        active = self.store.active_runs(thread.thread_id)
+        if active and strategy == MultitaskStrategy.REJECT:
+            raise ApiError(409, BUSY_DETAIL)
+        if strategy in (MultitaskStrategy.INTERRUPT, MultitaskStrategy.ROLLBACK):
+            for other in active:
+                self.cancel(other, CancelAction(strategy.value))
+
+    def _pump(self, thread_id: str) -> None:
+        """Start the thread's oldest pending run if nothing is running on it."""
+        runs = self.store.runs_of(thread_id)
+        me = asyncio.current_task()  # a run that is finishing calls this from its own task
+        if any(r.running and r.task is not me for r in runs):
+            return
+        nxt = next((r for r in runs if r.status == RunStatus.PENDING and r.task is None), None)
+        if nxt is not None:
+            nxt.task = asyncio.get_running_loop().create_task(self._run(nxt), name=f"run-{nxt.run_id}")
+
+    async def _run(self, run: Run) -> None:
+        try:
+            await self.executor.execute(run)
+        finally:
+            run.task = None
+            if run.temporary and run.on_completion == OnCompletion.DELETE:
+                self.store.remove_thread(run.thread_id)
+                self.engine.delete_thread(run.thread_id)
+            else:
+                self._pump(run.thread_id)
+
+    def cancel(self, run: Run, action: CancelAction = CancelAction.INTERRUPT) -> None:
+        """Stop a pending or running run (`interrupt` keeps its checkpoints, `rollback` removes run and checkpoints)."""
+        run.cancel_action = action
+        if run.running:
+            assert run.task is not None
+            run.task.cancel()
+            return
+        # queued, never started
+        if action == CancelAction.ROLLBACK:
+            self.store.remove_run(run)
+        else:
+            run.set_status(RunStatus.INTERRUPTED)
+        run.result = b"{}"
+        run.events.close()
+        thread = self.store.threads.get(run.thread_id)
+        if thread is not None and not self.store.active_runs(run.thread_id) and thread.status == ThreadStatus.BUSY:
+            thread.status = ThreadStatus.INTERRUPTED if thread.interrupts else ThreadStatus.IDLE
+
+    async def stop_all(self) -> None:
+        tasks = [r.task for r in self.store.runs.values() if r.task is not None and not r.task.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+
+
+def _checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
+    checkpoint = dict(payload.get("checkpoint") or {})
+    if payload.get("checkpoint_id"):
+        checkpoint["checkpoint_id"] = payload["checkpoint_id"]
+    if checkpoint.get("checkpoint_id") is not None and not is_uuid(str(checkpoint["checkpoint_id"])):
+        raise ApiError(422, "Invalid checkpoint ID")
+    return checkpoint
+

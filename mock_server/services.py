@@ -1,0 +1,57 @@
+"""`Services`: the parts of one mock, built once from its graphs and `Settings` (the composition root).
+
+Handlers reach them through `services(request)`; nothing is module-global, so several mocks can run in one
+process (as the tests do).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from .controls import Controls
+from .engine import Engine
+from .journal import Journal
+from .runs.executor import Executor
+from .runs.scheduler import Scheduler
+from .scenarios import LoadedGraph
+from .settings import Settings
+from .store import Store
+from .threads import Threads
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    controls: Controls
+    engine: Engine
+    store: Store
+    threads: Threads
+    scheduler: Scheduler
+    journal: Journal
+
+    @classmethod
+    def build(cls, graphs: Sequence[LoadedGraph], settings: Settings) -> Services:
+        engine = Engine()
+        for g in graphs:
+            engine.register(g.graph_id, g.graph, g.source, g.description, g.faults)
+        store = Store()
+        controls = Controls(settings)
+        threads = Threads(engine, store, controls)
+        executor = Executor(engine, store, threads, controls)
+        scheduler = Scheduler(engine, store, executor, controls, api_url=settings.api_url)
+        return cls(settings, controls, engine, store, threads, scheduler, Journal(settings.journal_limit))
+
+    async def reset(self) -> None:
+        """Forget every thread, run, checkpoint and journal entry; deviations, faults and graphs stay."""
+        await self.scheduler.stop_all()
+        self.store.clear()
+        self.engine.clear_checkpoints()
+        self.journal.clear()
+
+
+def services(conn: HTTPConnection) -> Services:
+    found: Services = conn.app.state.services
+    return found

@@ -1,0 +1,32 @@
+"""`Settings`: how one mock is configured, as one frozen, typed object passed to `create_app`.
+
+Settings are the starting point. The admin API (`/__mock__/`) can change the deviations, faults and interrupt
+format of a running mock; those live in `Controls` (controls.py), which starts from these settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .deviations import check_names
+from .faults import Fault
+from .types import InterruptFormat
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    api_url: str = ""  # where clients reach the mock (reported as `langgraph_api_url` in run metadata)
+    deviations: frozenset[str] = frozenset()  # deviation profiles switched on (deviations.py)
+    faults: tuple[Fault, ...] = ()  # faults in force from the start (faults.py)
+    interrupt_format: InterruptFormat = InterruptFormat.CURRENT
+    admin: bool = True  # serve `/__mock__/` and keep the request journal
+    keepalive_seconds: float = 5.0  # SSE heartbeat and wait-body keepalive interval
+    journal_limit: int = 10_000  # requests the journal keeps
+    cors_origins: tuple[str, ...] = field(default=("*",))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "deviations", frozenset(check_names(set(self.deviations))))
+        object.__setattr__(self, "interrupt_format", InterruptFormat(self.interrupt_format))
+        object.__setattr__(self, "faults", tuple(self.faults))
+        if self.keepalive_seconds <= 0:
+            raise ValueError("keepalive_seconds must be positive")

@@ -1,0 +1,115 @@
+"""From LangGraph's stream chunks to the server's events, as the official server names and shapes them.
+
+- `langgraph_modes`: the LangGraph stream modes a run needs (`debug` always: checkpoints come from it).
+- `EventMapper`: `(namespace, mode, chunk)` to `(event name, data)`: `messages-tuple` becomes `messages`,
+  the `messages` mode becomes `messages/metadata|partial|complete`, subgraph events get `|<namespace>`, modes
+  nobody asked for are dropped, and with the legacy interrupt format interrupts get their old shape.
+- `CheckpointTracker`: the run's last root checkpoint, with its task results merged in; a thread's values,
+  interrupts and status come from it when the run ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import BaseMessageChunk, message_chunk_to_message
+
+from .wire import interrupt_for_state, interrupt_ns, legacy_interrupt
+
+Namespace = tuple[str, ...]
+
+
+def langgraph_modes(requested: list[str]) -> set[str]:
+    """The LangGraph stream modes for the server modes a client asked for."""
+    modes = set(requested) - {"events"}
+    if "messages-tuple" in modes:
+        modes.discard("messages-tuple")
+        modes.add("messages")
+    modes.add("debug")
+    return modes
+
+
+@dataclass
+class CheckpointEvent:
+    """A run's latest root `checkpoint` debug event, with the run's `task_result` events merged into its
+    tasks: what the official server sets a thread's values, interrupts and status from when a run ends."""
+
+    values: Any
+    next: list[str]
+    tasks: list[dict[str, Any]]
+
+    def task_result(self, result: dict[str, Any]) -> None:
+        for task in self.tasks:
+            if task["id"] == result["id"]:
+                task.update(result)
+                return
+
+    def interrupts(self, legacy: bool = False) -> dict[str, list[dict[str, Any]]]:
+        def shown(task: dict[str, Any], i: Any) -> dict[str, Any]:
+            item = interrupt_for_state(i)
+            return legacy_interrupt(item, [f"{task['name']}:{task['id']}"]) if legacy else item
+
+        return {t["id"]: [shown(t, i) for i in t["interrupts"]] for t in self.tasks if t.get("interrupts")}
+
+
+class CheckpointTracker:
+    __slots__ = ("latest",)
+
+    def __init__(self) -> None:
+        self.latest: CheckpointEvent | None = None
+
+    def observe(self, ns: Namespace, mode: str, chunk: Any) -> None:
+        if mode != "debug" or ns:
+            return
+        if chunk["type"] == "checkpoint":
+            payload = chunk["payload"]
+            self.latest = CheckpointEvent(payload["values"], list(payload["next"]), [dict(t) for t in payload["tasks"]])
+        elif chunk["type"] == "task_result" and self.latest is not None:
+            self.latest.task_result(chunk["payload"])
+
+
+class EventMapper:
+    """Maps one run's chunks to server events, for the stream modes the client asked for."""
+
+    def __init__(self, requested: list[str], legacy_interrupts: bool = False) -> None:
+        self.requested = set(requested)
+        self.tuples = "messages-tuple" in self.requested
+        self.legacy_interrupts = legacy_interrupts
+        self._tasks: dict[str, str] = {}  # task id -> node name, for the legacy interrupt shape
+        self._messages: dict[str | None, Any] = {}  # message id -> the message so far, for `messages/partial`
+
+    def map(self, ns: Namespace, mode: str, chunk: Any) -> list[tuple[str, Any]]:
+        if self.legacy_interrupts:
+            chunk = self._legacy(ns, mode, chunk)
+        suffix = "|" + "|".join(ns) if ns else ""
+        if mode == "messages":
+            if self.tuples:
+                return [("messages" + suffix, chunk)]
+            return self._message_events(chunk) if "messages" in self.requested else []
+        return [(mode + suffix, chunk)] if mode in self.requested else []
+
+    def _legacy(self, ns: Namespace, mode: str, chunk: Any) -> Any:
+        if mode == "debug" and not ns and chunk["type"] == "task":
+            self._tasks[chunk["payload"]["id"]] = chunk["payload"]["name"]
+        elif mode in ("values", "updates") and isinstance(chunk, dict) and chunk.get("__interrupt__"):
+            shaped = [legacy_interrupt({"id": i.id, "value": i.value}, interrupt_ns(i.id, self._tasks)) for i in chunk["__interrupt__"]]
+            return {**chunk, "__interrupt__": shaped}
+        return chunk
+
+    def _message_events(self, chunk: tuple[Any, dict[str, Any]]) -> list[tuple[str, Any]]:
+        """The `messages` stream mode: `messages/metadata` once per message, then `messages/partial|complete`."""
+        message, meta = chunk
+        seen = self._messages
+        events: list[tuple[str, Any]] = []
+        if message.id in seen:
+            seen[message.id] = seen[message.id] + message if isinstance(message, BaseMessageChunk) else message
+        else:
+            seen[message.id] = message
+            events.append(("messages/metadata", {message.id: {"metadata": meta}}))
+        current = seen[message.id]
+        if isinstance(current, BaseMessageChunk):
+            events.append(("messages/partial", [message_chunk_to_message(current)]))
+        else:
+            events.append(("messages/complete", [current]))
+        return events
