@@ -69,9 +69,8 @@ class Threads:
     async def has_checkpoint(self, thread: Thread) -> bool:
         return checkpointed(await self.engine.snapshot(self.assistant_of(thread), thread.thread_id))
 
-    async def apply_supersteps(self, thread: Thread, supersteps: list[dict[str, Any]]) -> None:
+    async def apply_supersteps(self, thread: Thread, assistant: Assistant, supersteps: list[dict[str, Any]]) -> None:
         """`ThreadCreate.supersteps`: each superstep's updates applied as one step, with LangGraph's bulk update."""
-        assistant = self.graph_of(thread)
         try:
             await self.engine.bulk_update_state(assistant, thread.thread_id, supersteps)
         except (InvalidUpdateError, ValueError) as exc:

@@ -67,11 +67,12 @@ SPEC_ENUMS: dict[type[StrEnum], str] = {
 }
 
 
-def _check_against_spec() -> None:
-    for enum, pointer in SPEC_ENUMS.items():
-        values = set(hitl_spec.enum_values(pointer))
-        if values != {member.value for member in enum}:
-            raise RuntimeError(f"{enum.__name__} disagrees with the spec at {pointer}: {sorted(values)}")
+def check_enum(enum: type[StrEnum], pointer: str) -> None:
+    """Raise when `enum`'s values are not exactly the spec's enum at `pointer`."""
+    values = set(hitl_spec.enum_values(pointer))
+    if values != {member.value for member in enum}:
+        raise RuntimeError(f"{enum.__name__} disagrees with the spec at {pointer}: the spec has {sorted(values)}")
 
 
-_check_against_spec()
+for _enum, _pointer in SPEC_ENUMS.items():
+    check_enum(_enum, _pointer)

@@ -77,3 +77,15 @@ def test_request_validation_reads_the_spec():
 def test_the_mock_serves_the_spec(mock):
     with mock.http() as http:
         assert http.get("/openapi.json").json() == hitl_spec.load_spec()
+
+
+def test_the_mocks_enums_are_read_against_the_spec():
+    from enum import StrEnum
+
+    from mock_server import types
+
+    for enum, pointer in types.SPEC_ENUMS.items():
+        types.check_enum(enum, pointer)  # what importing the module already did
+    drifted = StrEnum("RunStatus", {"PENDING": "pending", "DONE": "done"})
+    with pytest.raises(RuntimeError, match=r"RunStatus disagrees with the spec .*'interrupted'"):
+        types.check_enum(drifted, types.SPEC_ENUMS[types.RunStatus])

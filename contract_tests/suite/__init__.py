@@ -1,0 +1,1 @@
+"""The checks, one module per capability (pytest collects them when the plugin is given `--hitl-url`)."""

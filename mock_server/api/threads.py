@@ -43,10 +43,11 @@ async def create_thread(request: Request) -> Response:
     thread = svc.threads.create(body.get("thread_id"), body.get("metadata"), body.get("if_exists") or "raise")
     if body.get("supersteps"):
         try:
-            await svc.threads.apply_supersteps(thread, body["supersteps"])
+            assistant = svc.threads.graph_of(thread)
         except ApiError as exc:
             # As the official server: the thread exists now; 201 says its state could not be set.
             return error_response(201, f"Thread {thread.thread_id} was created, but there were problems updating the state: {exc.detail}")
+        await svc.threads.apply_supersteps(thread, assistant, body["supersteps"])  # a bad update: 400, the thread stays
     return json_response(thread_out(svc, thread))
 
 
