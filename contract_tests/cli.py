@@ -1,11 +1,18 @@
-"""`hitl-contract run URL`: the conformance suite against a server, with a progress bar, a clause table,
-the smallest failing example of every failure (with curl lines), and an exit code for CI."""
+"""`hitl-contract run URL`: the conformance suite against a server, with a progress bar, a clause table, the smallest
+failing example of every failure (with curl lines), the certification verdict, and an exit code for CI:
+
+    0  certified: every MUST clause in scope was checked and holds
+    1  a MUST clause failed
+    2  the run could not start (bad options, server unreachable, credentials refused)
+    3  not certified without a failure: the run was interrupted or crashed, or MUST clauses in scope were not checked
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -15,11 +22,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from .plugin import PROFILES, REPORT, SUITE
-from .report import Report
+from .capabilities import Scope
+from .clauses import CLAUSES
+from .plugin import PROFILES, REPORT, SUITE, headers_from
+from .render import print_report
+from .report import Report, collect, mark_incomplete
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console(highlight=False, soft_wrap=True)
+EXIT_CERTIFIED, EXIT_FAILED, EXIT_USAGE, EXIT_UNCERTIFIED = 0, 1, 2, 3
 
 
 class _ProgressPlugin:
@@ -33,60 +44,122 @@ class _ProgressPlugin:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.progress.update(self.task, total=len(session.items))
 
-    def pytest_runtest_logfinish(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
-        self.progress.update(self.task, advance=1, description=nodeid.rsplit("::", 1)[-1][:60])
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":
+            self.progress.update(self.task, advance=1, description=report.nodeid.rsplit("::", 1)[-1][:60])
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.report = session.config.stash.get(REPORT, None)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    console.print(f"[red]hitl-contract:[/] {message}")
+    return typer.Exit(code)
+
+
+def _reachable(url: str, headers: dict[str, str]) -> None:
+    """The server answers the contract (`/info`, else `/assistants/search`); a clear one-line error otherwise."""
+    try:
+        with httpx.Client(base_url=url.rstrip("/"), timeout=15, headers=headers) as http:
+            answer = http.get("/info")
+            if answer.status_code not in (200, 401, 403):
+                answer = http.post("/assistants/search", json={"limit": 1})
+    except httpx.HTTPError as exc:
+        raise fail(f"cannot reach {url}: {exc}") from None
+    if answer.status_code in (401, 403):
+        sent = ", ".join(k for k in headers) or "no credentials"
+        raise fail(
+            f"{url} refused the request ({answer.status_code}; sent: {sent}): pass --api-key (x-api-key, or HITL_API_KEY) "
+            "or --header 'Authorization: Bearer …' (or HITL_HEADERS)"
+        )
+    if answer.status_code != 200:
+        raise fail(f"{url} answers neither /info nor /assistants/search ({answer.status_code}); is this a LangGraph server?")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    url: str
+    profile: str
+    api_key: str | None
+    headers: list[str]
+    capabilities: str | None
+    skip: list[str]
+    keep_threads: bool
+    workers: int
+    select: str | None
+
+    def pytest_args(self, scratch: str) -> list[str]:
+        args = [str(SUITE), "-p", "no:cacheprovider", "-p", "no:terminal", "--hitl-url", self.url, "--hitl-profile", self.profile]
+        for flag, value in (("--hitl-api-key", self.api_key), ("--hitl-capabilities", self.capabilities), ("-k", self.select)):
+            if value:
+                args += [flag, value]
+        args += [a for h in self.headers for a in ("--hitl-header", h)]
+        args += [a for s in self.skip for a in ("--hitl-skip-capability", s)]
+        if self.keep_threads:
+            args.append("--hitl-keep-threads")
+        if self.workers > 1:
+            args += ["-n", str(self.workers), "--dist", "worksteal"]
+        ini = Path(scratch) / "pytest.ini"  # the user's pytest configuration stays out of this run
+        ini.write_text("[pytest]\n")
+        return [*args, "-c", str(ini), "--rootdir", scratch]
+
+
+def _run_suite(options: RunOptions) -> tuple[int, Report | None]:
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
+        plugin = _ProgressPlugin(progress)
+        with tempfile.TemporaryDirectory() as scratch:  # keep pytest's and hypothesis's files out of the user's folder
+            cwd = os.getcwd()
+            os.chdir(scratch)
+            try:
+                code = int(pytest.main(options.pytest_args(scratch), plugins=[plugin]))
+            except KeyboardInterrupt:
+                code = int(pytest.ExitCode.INTERRUPTED)
+            finally:
+                os.chdir(cwd)
+    return code, plugin.report
+
+
+def _incomplete(options: RunOptions, scope: Scope) -> Report:
+    """The report of a run that stopped before the plugin could write one: every clause in scope not run."""
+    return collect([], url=options.url, profile=options.profile, scope=scope, complete=False, collected={c.id for c in CLAUSES})
 
 
 @app.command()
 def run(
     url: Annotated[str, typer.Argument(help="The server to check, e.g. http://127.0.0.1:8123")],
     api_key: Annotated[str | None, typer.Option("--api-key", envvar="HITL_API_KEY", help="Sent as x-api-key.")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="'Name: value' for every request (repeatable), e.g. 'Authorization: Bearer …'; or HITL_HEADERS.")] = None,
     profile: Annotated[str, typer.Option(help="quick | default | thorough: how far the property checks go.")] = "default",
+    capabilities: Annotated[str | None, typer.Option("--capabilities", help="Certify only these capabilities (comma-separated).")] = None,
+    skip_capability: Annotated[list[str] | None, typer.Option("--skip-capability", help="Leave a capability out of the certification (repeatable).")] = None,
+    workers: Annotated[int, typer.Option("--workers", "-n", min=0, help="Checks run at once, each on its own threads (0 or 1: one at a time).")] = 8,
+    keep_threads: Annotated[bool, typer.Option("--keep-threads", help="Do not delete the threads the suite created.")] = False,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the clause report as JSON here.")] = None,
     junit_path: Annotated[Path | None, typer.Option("--junit", help="Write the clause report as JUnit XML here.")] = None,
-    select: Annotated[str | None, typer.Option("-k", help="Only the checks whose names match (a pytest -k expression).")] = None,
+    select: Annotated[str | None, typer.Option("-k", help="Only the checks whose names match (a pytest -k expression); the rest are not checked.")] = None,
 ) -> None:
-    """Check a server clause by clause. Exits 1 when a MUST clause fails, 2 when the run could not start."""
+    """Check a server clause by clause; exit 0 only when it is certified (see the exit codes above)."""
     if profile not in PROFILES:
-        console.print(f"[red]hitl-contract:[/] unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
-        raise typer.Exit(2)
+        raise fail(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    headers = [*(header or []), *(h for h in os.environ.get("HITL_HEADERS", "").splitlines() if h.strip())]
     try:
-        ok = httpx.get(url.rstrip("/") + "/ok", timeout=10, headers={"x-api-key": api_key} if api_key else None)
-    except httpx.HTTPError as exc:
-        console.print(f"[red]hitl-contract:[/] cannot reach {url}: {exc}")
-        raise typer.Exit(2) from None
-    if ok.status_code != 200:
-        console.print(f"[red]hitl-contract:[/] {url}/ok answered {ok.status_code}; is this a LangGraph server?")
-        raise typer.Exit(2)
-    args = [str(SUITE), "-p", "no:cacheprovider", "-p", "no:terminal", "--hitl-url", url, "--hitl-profile", profile]
-    if api_key:
-        args += ["--hitl-api-key", api_key]
-    if json_path:
-        args += ["--hitl-json", str(json_path)]
-    if junit_path:
-        args += ["--hitl-junit", str(junit_path)]
-    if select:
-        args += ["-k", select]
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
-        plugin = _ProgressPlugin(progress)
-        with tempfile.TemporaryDirectory() as scratch:  # keep pytest's and hypothesis's files out of the user's folder
-            ini = Path(scratch) / "pytest.ini"  # and the user's pytest configuration out of this run
-            ini.write_text("[pytest]\n")
-            args += ["-c", str(ini), "--rootdir", scratch]
-            cwd = os.getcwd()
-            os.chdir(scratch)
-            try:
-                code = pytest.main(args, plugins=[plugin])
-            finally:
-                os.chdir(cwd)
-    if plugin.report is None:
-        console.print(f"[red]hitl-contract:[/] the suite did not run (pytest exit {int(code)})")
-        raise typer.Exit(2)
-    plugin.report.print(console)
-    raise typer.Exit(1 if plugin.report.must_failures() else 0)
+        scope = Scope.chosen(capabilities, skip_capability or [])
+        sent = {**headers_from(headers), **({"x-api-key": api_key} if api_key else {})}
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    _reachable(url, sent)
+    options = RunOptions(url.rstrip("/"), profile, api_key, headers, capabilities, skip_capability or [], keep_threads, workers, select)
+    code, report = _run_suite(options)
+    if report is None:
+        console.print(f"[red]hitl-contract:[/] the suite did not finish (pytest exit {code}); nothing is certified")
+        report = _incomplete(options, scope)
+    if code in (2, 3, 4) and report.complete:  # interrupted, an internal or a usage error: the run is not complete
+        report = mark_incomplete(report)
+    for path, text in ((json_path, report.to_json), (junit_path, report.to_junit)):
+        if path:
+            path.write_text(text())
+    print_report(report, console)
+    raise typer.Exit(EXIT_FAILED if report.must_failures() else (EXIT_CERTIFIED if report.certified() else EXIT_UNCERTIFIED))
 
 
 @app.command()
@@ -94,7 +167,7 @@ def clauses() -> None:
     """List the clause catalogue."""
     from rich.table import Table
 
-    from .clauses import CAPABILITIES, CLAUSES
+    from .clauses import CAPABILITIES
 
     table = Table(title=f"{len(CLAUSES)} clauses")
     for column in ("clause", "level", "capability", "statement"):

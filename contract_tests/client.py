@@ -4,6 +4,7 @@ the transcript of its (smallest) failing example is the reproduction, with a cur
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from typing import Any
 
 import httpx
 
+import hitl_spec
 from hitl_spec import parse_sse
 
 
@@ -27,12 +29,11 @@ class Exchange:
     def curl(self) -> str:
         parts = ["curl", "-sS", "-X", self.method, self.url]
         for key, value in self.request_headers.items():
-            if key.lower() == "x-api-key":
-                value = "$HITL_API_KEY"
-            parts += ["-H", f"{key}: {value}"]
+            shown = "$HITL_API_KEY" if key.lower() == "x-api-key" else (f"${key.upper().replace('-', '_')}" if key.lower() in SECRET_HEADERS else value)
+            parts += ["-H", f"{key}: {shown}"]
         if self.request_body is not None:
             parts += ["-d", self.request_body if isinstance(self.request_body, str) else json.dumps(self.request_body)]
-        return " ".join(shlex.quote(p) if not p.startswith("$") else f'"{p}"' for p in parts)
+        return " ".join(shlex.quote(p) if "$" not in p else '"' + p.replace('"', '\\"') + '"' for p in parts)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,15 +56,26 @@ class Reply:
         return parse_sse(self.text.encode())
 
 
+SECRET_HEADERS = {"x-api-key", "authorization", "cookie"}
+_RUN_PATH = re.compile(r"^/threads/([0-9a-fA-F-]{36})/runs(/wait|/stream)?$")
+
+
 @dataclass
 class Client:
+    """The suite's HTTP client. It keeps a transcript (the reproduction when a check fails), checks every response
+    against the spec as it arrives (`schema_problems`, for HITL-SCHEMA-001), and remembers the threads it created
+    so that `cleanup` can remove them."""
+
     base_url: str
     api_key: str | None = None
     timeout: float = 120.0
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (e.g. Authorization)
     transcript: list[Exchange] = field(default_factory=list)
+    schema_problems: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        headers = {"x-api-key": self.api_key} if self.api_key else {}
+        headers = {**self.headers, **({"x-api-key": self.api_key} if self.api_key else {})}
         self._http = httpx.Client(base_url=self.base_url.rstrip("/"), timeout=self.timeout, headers=headers)
 
     def reset(self) -> None:
@@ -87,9 +99,45 @@ class Client:
             headers.setdefault("content-type", "application/json")
         response = self._http.request(method, path, **kwargs)
         text = response.text
-        shown_headers = {**({"x-api-key": "…"} if self.api_key else {}), **headers}
-        self.transcript.append(Exchange(method, str(response.request.url), shown_headers, sent, response.status_code, dict(response.headers), text))
+        shown = {**{k: "…" for k in self._http.headers if k.lower() in SECRET_HEADERS}, **headers}
+        self.transcript.append(Exchange(method, str(response.request.url), shown, sent, response.status_code, dict(response.headers), text))
+        self._check_schema(method, response)
+        self._note_created(method, path, sent, response.status_code, text)
         return Reply(response.status_code, response.headers, text)
+
+    def _check_schema(self, method: str, response: httpx.Response) -> None:
+        path = response.request.url.path
+        if hitl_spec.match_path(path) is None:
+            return
+        try:
+            found = hitl_spec.check_response(method, path, response.status_code, response.headers.get("content-type", ""), response.content)
+        except ValueError as exc:  # a body that does not parse as what its content type says
+            found = [f"{method} {path} {response.status_code}: the body does not parse ({exc})"]
+        self.schema_problems += [f"{p}\n    $ {self.transcript[-1].curl()}" for p in found]
+
+    def _note_created(self, method: str, path: str, sent: Any, status: int, text: str) -> None:
+        if method != "POST" or status != 200:
+            return
+        if path == "/threads":
+            try:
+                self.created.append(str(json.loads(text)["thread_id"]))
+            except (ValueError, KeyError, TypeError):
+                pass
+        elif (match := _RUN_PATH.match(path)) and isinstance(sent, dict) and sent.get("if_not_exists") == "create":
+            self.created.append(match.group(1))
+
+    def cleanup(self) -> tuple[int, int, list[str]]:
+        """Delete the threads this client created: (created, removed, ids left behind)."""
+        created, left = list(dict.fromkeys(self.created)), []
+        for tid in created:
+            try:
+                status = self._http.delete(f"/threads/{tid}").status_code
+            except httpx.HTTPError:
+                status = 0
+            if status not in (200, 202, 204, 404):
+                left.append(tid)
+        self.created = []
+        return len(created), len(created) - len(left), left
 
     # -- the calls the checks make ------------------------------------------------------------------------
 

@@ -1,24 +1,32 @@
 """The pytest plugin: `pytest --hitl-url URL` runs the conformance suite against URL inside any pytest run.
 
-It adds the suite's tests to the session, gives them a client and the server's capabilities, and turns
-test outcomes into clause outcomes (a clause fails when any of its checks fails, passes when they all
-pass, and is skipped, with the reason, when they are all skipped). Only failed MUST clauses fail the run.
+It adds the suite's checks to the session, gives them a client, and turns check outcomes into clause outcomes:
+a clause fails when any of its checks fails, passes when they all pass, and is "not checked", with the reason,
+when they are all skipped. The gate only ever adds failures: pytest's own status (a failing test of yours, an
+error, an interruption) is kept as it is; a failed SHOULD clause is reported as an expected failure (`x`); and a
+run that leaves MUST clauses of its scope unchecked fails, because it certifies nothing for them.
+Checks may run in pytest-xdist workers (`-n N`); their outcomes travel in the test reports.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .capabilities import Scope
+from .clauses import BY_ID
 from .client import Client
-from .report import ClauseResult, Report, collect
+from .outcomes import THREADS_KEY, Litter, Outcome, outcomes_in, threads_in
+from .report import Report, collect
 
 SUITE = Path(__file__).resolve().parent / "suite"
+SCHEMA_CLAUSE = "HITL-SCHEMA-001"
 
 
 @dataclass(frozen=True)
@@ -39,25 +47,13 @@ PROFILES = {
 
 
 @dataclass
-class Capabilities:
-    graphs: set[str]
-    paths: set[str] | None  # the server's own /openapi.json paths, when it publishes one
-    run_fields: set[str] | None
+class Session:
+    """What the controlling process gathers: outcomes, litter, and the failures that keep the run red."""
 
-    def has_path(self, path: str) -> bool:
-        return self.paths is None or path in self.paths
-
-    def has_field(self, name: str) -> bool:
-        return self.run_fields is None or name in self.run_fields
-
-
-@dataclass
-class Outcome:
-    nodeid: str
-    clauses: tuple[str, ...]
-    outcome: str  # passed | failed | skipped
-    message: str = ""
-    transcript: list[dict[str, Any]] = field(default_factory=list)
+    scope: Scope
+    outcomes: list[Outcome]
+    litter: Litter
+    collected: set[str]  # clause ids with a check in this session
 
 
 def clause(*ids: str) -> pytest.MarkDecorator:
@@ -69,9 +65,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("hitl-contract", "HITL contract conformance suite")
     group.addoption("--hitl-url", default=None, help="run the conformance suite against this server")
     group.addoption("--hitl-api-key", default=os.environ.get("HITL_API_KEY"), help="x-api-key for the server (or HITL_API_KEY)")
+    group.addoption(
+        "--hitl-header",
+        action="append",
+        default=[h for h in os.environ.get("HITL_HEADERS", "").splitlines() if h.strip()],
+        help="'Name: value' sent with every request, e.g. 'Authorization: Bearer …' (repeatable; or HITL_HEADERS, one per line)",
+    )
     group.addoption("--hitl-profile", default="default", choices=sorted(PROFILES), help="how many examples the property checks try")
+    group.addoption("--hitl-capabilities", default=None, help="certify only these capabilities (comma-separated)")
+    group.addoption("--hitl-skip-capability", action="append", default=[], help="leave this capability out of the certification (repeatable)")
+    group.addoption("--hitl-keep-threads", action="store_true", help="do not delete the threads the suite created")
     group.addoption("--hitl-json", default=None, help="write the clause report as JSON here")
     group.addoption("--hitl-junit", default=None, help="write the clause report as JUnit XML (one test case per clause) here")
+
+
+def headers_from(values: list[str]) -> dict[str, str]:
+    """`Name: value` strings as a header dict; raises ValueError for one without a colon."""
+    found = {}
+    for value in values:
+        name, sep, rest = value.partition(":")
+        if not sep or not name.strip():
+            raise ValueError(f"a header is 'Name: value', not {value!r}")
+        found[name.strip()] = rest.strip()
+    return found
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,24 +96,59 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if str(SUITE) not in config.args and not any(str(a).startswith(str(SUITE)) for a in config.args):
         config.args.append(str(SUITE))
+    try:
+        scope = Scope.chosen(config.getoption("hitl_capabilities"), config.getoption("hitl_skip_capability"))
+        headers_from(config.getoption("hitl_header"))
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    _hypothesis_profile(PROFILES[config.getoption("hitl_profile")])
+    state = Session(scope, [], Litter(), set())
+    config.stash[_SESSION] = state
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Collector(state), "hitl-contract-collector")
+
+
+def _hypothesis_profile(profile: Profile) -> None:
     from hypothesis import HealthCheck, settings
 
-    profile = PROFILES[config.getoption("hitl_profile")]
     settings.register_profile(
         f"hitl-{profile.name}",
         max_examples=profile.examples,
         stateful_step_count=profile.steps,
         deadline=None,
         database=None,
+        derandomize=True,  # the same examples every run: reports and smallest examples are reproducible
         suppress_health_check=list(HealthCheck),
         print_blob=False,
     )
     settings.load_profile(f"hitl-{profile.name}")
-    config.stash[_OUTCOMES] = []
 
 
-_OUTCOMES = pytest.StashKey[list[Outcome]]()
+_SESSION = pytest.StashKey[Session]()
 REPORT = pytest.StashKey[Report]()
+_CLIENT = pytest.StashKey[Client]()
+
+
+def _clauses_of(item: pytest.Item) -> tuple[str, ...]:
+    marker = item.get_closest_marker("hitl_clause")
+    return tuple(marker.args) if marker else ()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the checks whose clauses are all outside the chosen capabilities."""
+    state = config.stash.get(_SESSION, None)
+    if state is None:
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        clauses = _clauses_of(item)
+        in_scope = not clauses or any(BY_ID[c].capability in state.scope for c in clauses if c in BY_ID)
+        (keep if in_scope else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+    state.collected = {c for item in keep for c in _clauses_of(item)} | ({SCHEMA_CLAUSE} if any(_clauses_of(i) for i in keep) else set())
 
 
 @pytest.fixture(scope="session")
@@ -113,91 +164,105 @@ def hitl_url(request: pytest.FixtureRequest) -> str:
     return str(url).rstrip("/")
 
 
+def new_client(config: pytest.Config, url: str) -> Client:
+    return Client(url, config.getoption("hitl_api_key"), headers=headers_from(config.getoption("hitl_header")))
+
+
 @pytest.fixture(scope="session")
-def capabilities(hitl_url: str, request: pytest.FixtureRequest) -> Capabilities:
-    """What the server offers: its graphs (/assistants/search) and, if it publishes /openapi.json, its routes and run fields."""
-    probe = Client(hitl_url, request.config.getoption("hitl_api_key"))
+def served_graphs(hitl_url: str, request: pytest.FixtureRequest) -> set[str]:
+    """The graphs the server serves (POST /assistants/search)."""
+    probe = new_client(request.config, hitl_url)
     try:
         found = probe.request("POST", "/assistants/search", {"limit": 100})
-        graphs = {a.get("graph_id") for a in found.json()} if found.status == 200 else set()
-        paths = run_fields = None
-        spec = probe.request("GET", "/openapi.json")
-        if spec.status == 200:
-            try:
-                document = spec.json()
-                paths = set(document.get("paths", {}))
-                schema = document.get("components", {}).get("schemas", {}).get("RunCreateStateful", {})
-                run_fields = set(schema.get("properties", {})) or None
-            except ValueError:
-                pass
+        return {a.get("graph_id") for a in found.json()} if found.status == 200 else set()
     finally:
         probe.close()
-    return Capabilities(graphs, paths, run_fields)
 
 
 @pytest.fixture
 def client(hitl_url: str, request: pytest.FixtureRequest) -> Iterator[Client]:
-    """A client whose transcript becomes the reproduction if the check fails."""
-    c = Client(hitl_url, request.config.getoption("hitl_api_key"))
+    """A client whose transcript becomes the reproduction if the check fails; it removes the threads it made."""
+    c = new_client(request.config, hitl_url)
     request.node.stash[_CLIENT] = c
     yield c
+    if not request.config.getoption("hitl_keep_threads"):
+        created, removed, left = c.cleanup()
+    else:
+        created, removed, left = len(set(c.created)), 0, list(dict.fromkeys(c.created))
+    request.node.user_properties.append((THREADS_KEY, json.dumps([created, removed, left])))
     c.close()
 
 
-_CLIENT = pytest.StashKey[Client]()
-
-
 @pytest.fixture
-def needs(capabilities: Capabilities) -> Callable[..., None]:
-    """`needs(graphs=[...], path=..., field=...)`: skip, with the reason, when the server lacks it."""
+def needs(served_graphs: set[str]) -> Callable[..., None]:
+    """`needs(graphs=[...])`: skip, with the reason, when the server does not serve those fixture graphs."""
 
-    def check(*, graphs: tuple[str, ...] = (), path: str | None = None, field: str | None = None) -> None:
-        missing = [g for g in graphs if g not in capabilities.graphs]
+    def check(*, graphs: tuple[str, ...] = ()) -> None:
+        missing = [g for g in graphs if g not in served_graphs]
         if missing:
             pytest.skip(f"the server does not serve the fixture graph(s) {', '.join(missing)} (serve fixtures/graphs)")
-        if path and not capabilities.has_path(path):
-            pytest.skip(f"the server does not offer {path}")
-        if field and not capabilities.has_field(field):
-            pytest.skip(f"the server's run bodies have no `{field}`")
 
     return check
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
-    outcome = yield
-    report = outcome.get_result()
-    outcomes = item.config.stash.get(_OUTCOMES, None)
-    marker = item.get_closest_marker("hitl_clause")
-    if outcomes is None or marker is None:
+    report = (yield).get_result()
+    clauses = _clauses_of(item)
+    if not clauses or not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        message = ""
-        if report.failed:
-            message = str((getattr(report.longrepr, "reprcrash", None) and report.longrepr.reprcrash.message) or report.longreprtext)[:2000]
-        elif report.skipped:
-            message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            message = message.removeprefix("Skipped: ")
-        client = item.stash.get(_CLIENT, None)
-        transcript = [e.to_json() for e in client.transcript[-12:]] if client and report.failed else []
-        state = "failed" if report.failed else ("skipped" if report.skipped else "passed")
-        outcomes.append(Outcome(item.nodeid, tuple(marker.args), state, message, transcript))
+    message = ""
+    if report.failed:
+        crash = getattr(report.longrepr, "reprcrash", None)
+        message = str(crash.message if crash is not None else report.longreprtext)[:2000]
+    elif report.skipped:
+        message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        message = message.removeprefix("Skipped: ")
+    client = item.stash.get(_CLIENT, None)
+    transcript = [e.to_json() for e in client.transcript[-12:]] if client and report.failed else []
+    state = "failed" if report.failed else ("skipped" if report.skipped else "passed")
+    report.user_properties.append(Outcome(item.nodeid, clauses, state, message, transcript).to_property())
+    if client is not None and client.transcript and SCHEMA_CLAUSE not in clauses:
+        problems = client.schema_problems
+        detail = "responses that disagree with the spec:\n" + "\n".join(problems[:5]) if problems else ""
+        schema = Outcome(f"{item.nodeid}[responses]", (SCHEMA_CLAUSE,), "failed" if problems else "passed", detail)
+        report.user_properties.append(schema.to_property())
+    if report.failed and all(BY_ID[c].level == "SHOULD" for c in clauses if c in BY_ID):
+        report.outcome, report.wasxfail = "skipped", f"SHOULD clause {', '.join(clauses)} failed: {message.splitlines()[0] if message else ''}"
+
+
+class Collector:
+    """Registered on the controlling process: gathers outcomes and litter from every test report (this process's
+    or an xdist worker's)."""
+
+    def __init__(self, state: Session) -> None:
+        self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "teardown":
+            self.state.outcomes += outcomes_in(report.user_properties)
+            return
+        for created, removed, left in threads_in(report.user_properties):
+            self.state.litter.add(created, removed, left)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    outcomes = config.stash.get(_OUTCOMES, None)
-    if outcomes is None:
+    state = config.stash.get(_SESSION, None)
+    if state is None or hasattr(config, "workerinput"):  # an xdist worker: its controller reports
         return
-    report = collect(outcomes, url=config.getoption("hitl_url"), profile=config.getoption("hitl_profile"))
+    complete = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not session.shouldfail and not session.shouldstop
+    report = collect(
+        state.outcomes, url=config.getoption("hitl_url"), profile=config.getoption("hitl_profile"), scope=state.scope,
+        complete=complete, collected=state.collected, litter=state.litter,
+    )
     config.stash[REPORT] = report
     if path := config.getoption("hitl_json"):
         Path(path).write_text(report.to_json())
     if path := config.getoption("hitl_junit"):
         Path(path).write_text(report.to_junit())
-    # Only MUST clauses gate; a failed SHOULD clause is reported, not fatal.
-    if exitstatus == pytest.ExitCode.TESTS_FAILED and not report.must_failures():
-        session.exitstatus = pytest.ExitCode.OK
+    if exitstatus == pytest.ExitCode.OK and not report.certified():
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # the gate only adds: uncertified MUST clauses in scope
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -205,7 +270,10 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     if report is not None:
         from rich.console import Console
 
-        report.print(Console(file=terminalreporter._tw._file, force_terminal=terminalreporter._tw.hasmarkup, width=max(120, terminalreporter._tw.fullwidth)))
+        from .render import print_report
+
+        tw = terminalreporter._tw
+        print_report(report, Console(file=tw._file, force_terminal=tw.hasmarkup, width=max(120, tw.fullwidth)))
 
 
-__all__ = ["PROFILES", "Capabilities", "ClauseResult", "Profile", "clause"]
+__all__ = ["PROFILES", "Profile", "clause"]

@@ -1,7 +1,15 @@
-"""Clause-by-clause reports: a rich table for people, JSON (schema version 1, below) and JUnit XML for CI.
+"""Clause-by-clause reports and the certification they support: JSON (below) and JUnit XML for CI; `render` prints
+them for people.
 
-JSON schema (`"schema": "hitl-contract-report/1"`): {schema, url, profile, summary: {passed, failed, skipped,
-must_failed}, clauses: [{id, title, level, capability, status (passed|failed|skipped), reason, checks:
+A clause is `passed`, `failed`, `not-checked` (its checks were skipped, with the reason: e.g. the server does not
+offer that capability), `excluded` (outside the capabilities the user chose to certify) or `not-run` (the run was
+interrupted or crashed before its checks ran). A server is certified for a capability when every MUST clause of it
+passed; the run certifies the server when it is complete and every MUST clause in scope passed.
+
+JSON schema (`"schema": "hitl-contract-report/2"`): {schema, url, profile, complete, summary: {passed, failed,
+not_checked, excluded, not_run, must_failed}, certification: {certified: bool, capabilities: [..], not_checked:
+{capability: [reason]}, failed: [..], excluded: [..], choice}, threads: {created, removed, left: [id]},
+inputs_not_checked: [{operation, input, reason}], clauses: [{id, title, level, capability, status, reason, checks:
 [nodeid], failures: [{check, message, exchanges: [{request, response, curl}]}]}]}.
 """
 
@@ -12,18 +20,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from rich.console import Console
-from rich.table import Table
+from .capabilities import Scope
+from .clauses import AVOIDED_INPUTS, CAPABILITIES, CLAUSES, Clause
+from .outcomes import Litter, Outcome
 
-from .clauses import CLAUSES, Clause
-
-SCHEMA = "hitl-contract-report/1"
+SCHEMA = "hitl-contract-report/2"
+STATUSES = ("passed", "failed", "not-checked", "excluded", "not-run")
 
 
 @dataclass
 class ClauseResult:
     clause: Clause
-    status: str  # passed | failed | skipped
+    status: str  # one of STATUSES
     reason: str = ""
     checks: list[str] = field(default_factory=list)
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -34,20 +42,50 @@ class Report:
     url: str
     profile: str
     results: list[ClauseResult]
+    complete: bool = True
+    scope: Scope = field(default_factory=lambda: Scope(tuple(CAPABILITIES)))
+    litter: Litter = field(default_factory=Litter)
 
     def must_failures(self) -> list[ClauseResult]:
         return [r for r in self.results if r.status == "failed" and r.clause.level == "MUST"]
 
+    def unchecked_must(self) -> list[ClauseResult]:
+        return [r for r in self.results if r.status in ("not-checked", "not-run") and r.clause.level == "MUST"]
+
+    def certified(self) -> bool:
+        return self.complete and not self.must_failures() and not self.unchecked_must()
+
     def summary(self) -> dict[str, int]:
-        count = {s: sum(r.status == s for r in self.results) for s in ("passed", "failed", "skipped")}
+        count = {s.replace("-", "_"): sum(r.status == s for r in self.results) for s in STATUSES}
         return {**count, "must_failed": len(self.must_failures())}
+
+    def certification(self) -> dict[str, Any]:
+        failed = sorted({r.clause.capability for r in self.must_failures()}, key=list(CAPABILITIES).index)
+        not_checked: dict[str, list[str]] = {}
+        for r in self.unchecked_must():
+            reasons = not_checked.setdefault(r.clause.capability, [])
+            if r.reason not in reasons:
+                reasons.append(r.reason)
+        held = [c for c in self.scope.capabilities if c not in failed and c not in not_checked]
+        return {
+            "certified": self.certified(),
+            "capabilities": held if self.complete else [],
+            "not_checked": not_checked,
+            "failed": failed,
+            "excluded": [c for c in CAPABILITIES if c not in self.scope],
+            "choice": self.scope.choice,
+        }
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": SCHEMA,
             "url": self.url,
             "profile": self.profile,
+            "complete": self.complete,
             "summary": self.summary(),
+            "certification": self.certification(),
+            "threads": {"created": self.litter.created, "removed": self.litter.removed, "left": self.litter.left},
+            "inputs_not_checked": [dict(i) for i in AVOIDED_INPUTS],
             "clauses": [
                 {
                     "id": r.clause.id,
@@ -68,9 +106,10 @@ class Report:
 
     def to_junit(self) -> str:
         s = self.summary()
+        skipped = s["not_checked"] + s["excluded"] + s["not_run"]
         lines = [
             '<?xml version="1.0" encoding="utf-8"?>',
-            f'<testsuites><testsuite name="hitl-contract" tests="{len(self.results)}" failures="{s["failed"]}" skipped="{s["skipped"]}">',
+            f'<testsuites><testsuite name="hitl-contract" tests="{len(self.results)}" failures="{s["failed"]}" skipped="{skipped}">',
         ]
         for r in self.results:
             name = quoteattr(f"{r.clause.id} {r.clause.title}")
@@ -78,57 +117,53 @@ class Report:
             if r.status == "failed":
                 detail = "\n\n".join(f["message"] + "\n" + "\n".join(e["curl"] for e in f["exchanges"]) for f in r.failures)
                 lines.append(f"<failure message={quoteattr(r.reason[:500])}>{escape(detail)}</failure>")
-            elif r.status == "skipped":
-                lines.append(f"<skipped message={quoteattr(r.reason)}/>")
+            elif r.status != "passed":
+                lines.append(f"<skipped message={quoteattr(f'{r.status}: {r.reason}')}/>")
             lines.append("</testcase>")
         lines.append("</testsuite></testsuites>")
         return "\n".join(lines) + "\n"
 
-    def print(self, console: Console) -> None:
-        table = Table(title=f"HITL contract: {self.url} (profile {self.profile})", show_lines=False)
-        for column in ("clause", "title", "level", "capability", "result"):
-            table.add_column(column, overflow="fold")
-        style = {"passed": "[green]pass[/]", "failed": "[bold red]FAIL[/]", "skipped": "[yellow]skip[/]"}
-        for r in self.results:
-            result = style[r.status] + (f" ({r.reason})" if r.status == "skipped" and r.reason else "")
-            table.add_row(r.clause.id, r.clause.title, r.clause.level, r.clause.capability, result)
-        console.print(table)
-        for r in (r for r in self.results if r.status == "failed"):
-            console.print(f"\n[bold red]FAIL[/] [bold]{r.clause.id}[/] ({r.clause.level}) {r.clause.title}")
-            for failure in r.failures[:2]:
-                console.print(f"  check {failure['check']}\n  {failure['message'].strip()[:1500]}", markup=False, highlight=False)
-                if failure["exchanges"]:
-                    console.print("  smallest failing example, as sent:", style="dim")
-                for exchange in failure["exchanges"]:
-                    req, resp = exchange["request"], exchange["response"]
-                    console.print(f"    {req['method']} {req['url']} {json.dumps(req['body'])[:300] if req['body'] is not None else ''}", markup=False, highlight=False)
-                    console.print(f"      -> {resp['status']} {resp['body'][:300]}", markup=False, highlight=False)
-                    console.print(f"    $ {exchange['curl']}", markup=False, highlight=False, soft_wrap=True)
-        s = self.summary()
-        verdict = "[bold red]MUST clauses failed[/]" if s["must_failed"] else "[bold green]every MUST clause holds[/]"
-        console.print(f"\n{s['passed']} passed, {s['failed']} failed, {s['skipped']} skipped — {verdict}")
+
+def _result(c: Clause, mine: list[Outcome], *, scope: Scope, complete: bool, collected: set[str]) -> ClauseResult:
+    checks = sorted({o.nodeid for o in mine})
+    failed = [o for o in mine if o.outcome == "failed"]
+    failures = [{"check": o.nodeid, "message": o.message, "exchanges": o.transcript} for o in sorted(failed, key=lambda o: o.nodeid)]
+    if c.capability not in scope:
+        return ClauseResult(c, "excluded", f"excluded by {scope.choice}")
+    if failed:
+        first = sorted(failed, key=lambda o: o.nodeid)[0]
+        return ClauseResult(c, "failed", first.message.splitlines()[0][:300] if first.message else "a check failed", checks, failures)
+    if mine and all(o.outcome == "skipped" for o in mine):
+        return ClauseResult(c, "not-checked", sorted(o.message for o in mine)[0], checks)
+    if mine:
+        return ClauseResult(c, "passed", "", checks)
+    if not complete:
+        return ClauseResult(c, "not-run", "the run stopped before its checks ran")
+    if c.id not in collected:
+        return ClauseResult(c, "not-checked", "no check of this clause ran (deselected)")
+    return ClauseResult(c, "not-checked", "its checks ran but reported nothing")
 
 
-def collect(outcomes: list[Any], *, url: str, profile: str) -> Report:
-    results = []
-    for c in CLAUSES:
-        mine = [o for o in outcomes if c.id in o.clauses]
-        failed = [o for o in mine if o.outcome == "failed"]
-        if failed:
-            status, reason = "failed", failed[0].message.splitlines()[0][:300] if failed[0].message else "a check failed"
-        elif mine and all(o.outcome == "skipped" for o in mine):
-            status, reason = "skipped", mine[0].message
-        elif mine:
-            status, reason = "passed", ""
-        else:
-            status, reason = "skipped", "no check of this clause ran (deselected)"
-        results.append(
-            ClauseResult(
-                c,
-                status,
-                reason,
-                [o.nodeid for o in mine],
-                [{"check": o.nodeid, "message": o.message, "exchanges": o.transcript} for o in failed],
-            )
-        )
-    return Report(url or "", profile, results)
+def collect(
+    outcomes: list[Outcome],
+    *,
+    url: str,
+    profile: str,
+    scope: Scope | None = None,
+    complete: bool = True,
+    collected: set[str] | None = None,
+    litter: Litter | None = None,
+) -> Report:
+    scope = scope or Scope(tuple(CAPABILITIES))
+    collected = collected if collected is not None else {c.id for c in CLAUSES}
+    results = [_result(c, [o for o in outcomes if c.id in o.clauses], scope=scope, complete=complete, collected=collected) for c in CLAUSES]
+    return Report(url or "", profile, results, complete, scope, litter or Litter())
+
+
+def mark_incomplete(report: Report) -> Report:
+    """The report of a run that turned out incomplete: clauses that got no outcome are `not-run`, not skipped."""
+    for r in report.results:
+        if r.status == "not-checked" and not r.checks:
+            r.status, r.reason = "not-run", "the run stopped before its checks ran"
+    report.complete = False
+    return report

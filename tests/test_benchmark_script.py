@@ -6,15 +6,28 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+ENV = {"COLUMNS": "200", "PATH": "/usr/bin:/bin"}
+
+
+def _bench(*args: str) -> str:
+    proc = subprocess.run([sys.executable, "benchmarks/bench.py", "--quick", "--no-official", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    return proc.stdout
 
 
 def test_bench_quick_prints_every_row():
-    proc = subprocess.run(
-        [sys.executable, "benchmarks/bench.py", "--quick", "--no-official"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == 0, proc.stderr + proc.stdout
+    out = _bench()
     for row in ("cycle latency p50", "cycle latency p95", "concurrency 1", "concurrency 10", "start to first /ok", "RSS after 50 interrupted threads"):
-        assert row in proc.stdout, proc.stdout
-    assert "not measured" not in proc.stdout
+        assert row in out, out
+    assert "not measured" not in out
+    assert "in-process floor" in out, out  # the reference, measured in the same run
+
+
+def test_bench_measures_a_baseline_ref_beside_the_mock():
+    if subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    out = _bench("--baseline", "HEAD", "--rounds", "1")
+    assert "mock @ HEAD" in out and "change" in out, out

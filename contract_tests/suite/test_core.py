@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from contract_tests.capabilities import require_field
 from contract_tests.client import pending_ids
 from contract_tests.plugin import clause
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
-UNKNOWN = "00000000-0000-4000-8000-000000000000"
 
 
 def _interrupted_agent(client, needs, text="original text"):
@@ -123,16 +123,26 @@ def test_paused_run_reports_success(client, needs):
     assert status == "success", f"a run that stopped at interrupt() reports {status!r}"
 
 
+def _background_run(client, tid, **body):
+    """A background run (its id comes from the create answer) joined to its end."""
+    reply = client.request("POST", f"/threads/{tid}/runs", {"assistant_id": "agent", **body})
+    assert reply.status == 200, f"POST /threads/{{id}}/runs answered {reply.status}: {reply.text[:200]}"
+    run_id = reply.json()["run_id"]
+    client.request("GET", f"/threads/{tid}/runs/{run_id}/join")
+    return run_id
+
+
 @clause("HITL-RUN-002")
 def test_runs_are_readable_and_listed(client, needs):
-    tid, reply = _interrupted_agent(client, needs)
-    run_id = reply.headers.get("content-location", "").rsplit("/", 1)[-1]
-    runs = client.request("GET", f"/threads/{tid}/runs").json()
-    assert [r["run_id"] for r in runs][:1] == [run_id] or run_id == "", runs
-    assert client.run(tid, runs[0]["run_id"])["run_id"] == runs[0]["run_id"]
-    client.wait_json(tid, "agent", command={"resume": "x"})
-    newest = client.request("GET", f"/threads/{tid}/runs").json()
-    assert len(newest) == 2 and newest[1]["run_id"] == runs[0]["run_id"], "runs are not listed newest first"
+    needs(graphs=("agent",))
+    tid = client.create_thread()
+    first = _background_run(client, tid, input={"some_text": "one"})
+    second = _background_run(client, tid, command={"resume": "two"})
+    for run_id in (first, second):
+        got = client.request("GET", f"/threads/{tid}/runs/{run_id}")
+        assert got.status == 200 and got.json().get("run_id") == run_id, f"GET run {run_id}: {got.status} {got.text[:200]}"
+    listed = [r["run_id"] for r in client.request("GET", f"/threads/{tid}/runs").json()]
+    assert listed == [second, first], f"GET /threads/{{id}}/runs lists {listed}; newest first is {[second, first]}"
 
 
 @clause("HITL-THREAD-003")
@@ -164,7 +174,8 @@ def test_single_value_with_two_pending_is_refused(client, needs):
     tid = client.create_thread()
     ids = sorted(i["id"] for i in client.wait_json(tid, "multi", input={"answers": []})["__interrupt__"])
     reply = client.wait(tid, "multi", command={"resume": "x"})
-    refused = reply.status >= 400 or "__error__" in reply.json()
+    assert reply.status < 500, f"a 5xx is a server error, not a refusal: {reply.status} {reply.text[:300]}"
+    refused = 400 <= reply.status < 500 or (reply.status == 200 and "__error__" in reply.json())
     assert refused, f"a single value with two pending interrupts was accepted: {reply.status} {reply.text[:300]}"
     assert pending_ids(client, tid)["state.interrupts"] == ids, "the pending interrupts did not stay pending"
 
@@ -215,7 +226,12 @@ def test_partial_map_leaves_the_rest(client, needs):
 def test_unknown_id_resumes_nothing(client, needs):
     tid, reply = _interrupted_agent(client, needs)
     [interrupt] = reply.json()["__interrupt__"]
-    client.wait(tid, "agent", command={"resume": {"0" * 32: "nope"}})
+    answer = client.wait(tid, "agent", command={"resume": {"0" * 32: "nope"}})
+    assert answer.status < 500, f"a resume map with an unknown id answered {answer.status}: {answer.text[:300]}"
+    body = answer.json() if answer.status == 200 else {}
+    assert body.get("some_text") != "nope", f"the unknown id resumed the pending interrupt: {body}"
+    again = [i["id"] for i in body.get("__interrupt__", [])]
+    assert answer.status >= 400 or "__error__" in body or again == [interrupt["id"]], f"the reply is neither a refusal nor the same interrupt: {body}"
     assert pending_ids(client, tid)["state.interrupts"] == [interrupt["id"]]
     assert client.thread(tid)["status"] in ("interrupted", "error")
 
@@ -257,7 +273,9 @@ def test_update_then_resume(client, needs):
     client.wait_json(tid, "approve", input={"request": "hello"})
     action = {"name": "send_email", "args": {"to": "carol@example.com"}}
     final = client.wait_json(tid, "approve", command={"update": {"action": action}, "resume": {"action": "approve"}})
-    assert final.get("result") == "executed send_email with {'to': 'carol@example.com'}", final
+    # Language-neutral: the executed action is the updated one (the result text is the graph's own formatting).
+    assert final.get("action") == action, f"the update was not applied before the resume: {final}"
+    assert str(final.get("result", "")).startswith("executed send_email") and "carol@example.com" in str(final.get("result")), final
 
 
 @clause("HITL-INPUT-001")
@@ -272,62 +290,11 @@ def test_new_input_abandons_the_interrupt(client, needs):
 
 @clause("HITL-IGNORE-001")
 def test_if_not_exists_create(client, needs):
-    needs(graphs=("agent",), field="if_not_exists")
+    needs(graphs=("agent",))
     import uuid
 
     tid = str(uuid.uuid4())
     reply = client.wait(tid, "agent", input={"some_text": "x"}, if_not_exists="create")
+    require_field(reply, "if_not_exists")
     assert reply.status == 200, f"if_not_exists=create answered {reply.status}: {reply.text[:200]}"
     assert client.request("GET", f"/threads/{tid}").status == 200, "the thread was not created"
-
-
-def _detail(reply, statuses):
-    assert reply.status in statuses, f"answered {reply.status}, expected {statuses}: {reply.text[:200]}"
-    assert reply.headers.get("content-type", "").startswith("application/json"), reply.headers.get("content-type")
-    body = reply.json()
-    assert isinstance(body, dict) and isinstance(body.get("detail"), str), body
-    return body["detail"]
-
-
-@clause("HITL-ERR-001")
-def test_unknown_thread(client):
-    _detail(client.request("GET", f"/threads/{UNKNOWN}"), (404,))
-    _detail(client.request("GET", f"/threads/{UNKNOWN}/state"), (404,))
-    _detail(client.wait(UNKNOWN, "agent", input={}), (404,))
-
-
-@clause("HITL-ERR-002")
-def test_unknown_assistant(client):
-    tid = client.create_thread()
-    _detail(client.wait(tid, "no-such-graph", input={}), (404, 422))
-
-
-@clause("HITL-ERR-003")
-def test_unknown_run(client):
-    tid = client.create_thread()
-    _detail(client.request("GET", f"/threads/{tid}/runs/{UNKNOWN}"), (404,))
-    _detail(client.request("POST", f"/threads/{tid}/runs/{UNKNOWN}/cancel"), (404,))
-
-
-@clause("HITL-ERR-004")
-def test_malformed_json(client):
-    tid = client.create_thread()
-    _detail(client.request("POST", f"/threads/{tid}/runs/wait", raw="{not json"), (422,))
-
-
-@clause("HITL-ERR-005")
-def test_wrong_types(client):
-    tid = client.create_thread()
-    assert "stream_mode" in _detail(client.wait(tid, "agent", stream_mode=5), (422,))
-    assert "multitask_strategy" in _detail(client.wait(tid, "agent", multitask_strategy="bogus"), (422,))
-    assert "assistant_id" in _detail(client.request("POST", f"/threads/{tid}/runs/wait", {"input": {}}), (422,))
-
-
-@clause("HITL-ERR-006")
-def test_graph_error_is_in_band(client, needs):
-    needs(graphs=("nointerrupt",))
-    tid = client.create_thread()
-    reply = client.wait(tid, "nointerrupt", input={"fail": True})
-    assert reply.status == 200, reply.status
-    assert reply.json() == {"__error__": {"error": "ValueError", "message": "boom requested"}}, reply.json()
-    assert client.thread(tid)["status"] == "error"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from contract_tests.capabilities import require_field, require_route
 from contract_tests.plugin import clause
 
-SLOW = {"sleep": 3}
+SLOW = {"sleep": 1.5}  # long enough for a second request to find the thread busy
 
 
 def _busy_thread(client, needs):
@@ -28,7 +29,7 @@ def test_reject_on_a_busy_thread(client, needs):
 @clause("HITL-MT-002")
 def test_enqueue_by_default(client, needs):
     tid, first = _busy_thread(client, needs)
-    second = client.wait_json(tid, "nointerrupt", input={})
+    second = client.wait_json(tid, "nointerrupt", input={"sleep": 0})
     assert second.get("steps") == ["step1", "step2", "step1", "step2"], second
     assert client.run(tid, first)["status"] == "success"
 
@@ -36,14 +37,14 @@ def test_enqueue_by_default(client, needs):
 @clause("HITL-MT-003")
 def test_interrupt_strategy(client, needs):
     tid, first = _busy_thread(client, needs)
-    client.wait_json(tid, "nointerrupt", input={}, multitask_strategy="interrupt")
+    client.wait_json(tid, "nointerrupt", input={"sleep": 0}, multitask_strategy="interrupt")
     assert client.run(tid, first)["status"] == "interrupted"
 
 
 @clause("HITL-MT-004")
 def test_rollback_strategy(client, needs):
     tid, first = _busy_thread(client, needs)
-    client.wait_json(tid, "nointerrupt", input={}, multitask_strategy="rollback")
+    client.wait_json(tid, "nointerrupt", input={"sleep": 0}, multitask_strategy="rollback")
     assert client.request("GET", f"/threads/{tid}/runs/{first}").status == 404, "the rolled-back run is still there"
 
 
@@ -52,23 +53,30 @@ def test_cancel(client, needs):
     tid, run_id = _busy_thread(client, needs)
     reply = client.request("POST", f"/threads/{tid}/runs/{run_id}/cancel")
     assert reply.status == 202, reply.status
-    client.wait_until(lambda: client.run(tid, run_id)["status"] == "interrupted", timeout=30)
+    client.wait_until(lambda: client.run(tid, run_id)["status"] == "interrupted", timeout=10)
+
+
+def _paused(client, tid, **breakpoint):
+    reply = client.wait(tid, "nointerrupt", input={}, **breakpoint)
+    require_field(reply, next(iter(breakpoint)))
+    assert reply.status == 200, f"runs/wait answered {reply.status}: {reply.text[:300]}"
+    return reply.json()
 
 
 @clause("HITL-BP-001")
 def test_interrupt_before(client, needs):
-    needs(graphs=("nointerrupt",), field="interrupt_before")
+    needs(graphs=("nointerrupt",))
     tid = client.create_thread()
-    paused = client.wait_json(tid, "nointerrupt", input={}, interrupt_before=["step2"])
+    paused = _paused(client, tid, interrupt_before=["step2"])
     assert paused.get("steps") == ["step1"], f"interrupt_before was ignored: {paused}"
     assert client.thread(tid)["status"] == "interrupted" and client.state(tid)["next"] == ["step2"]
 
 
 @clause("HITL-BP-003")
 def test_continue_from_a_breakpoint(client, needs):
-    needs(graphs=("nointerrupt",), field="interrupt_before")
+    needs(graphs=("nointerrupt",))
     tid = client.create_thread()
-    client.wait_json(tid, "nointerrupt", input={}, interrupt_before=["step2"])
+    _paused(client, tid, interrupt_before=["step2"])
     if client.state(tid)["next"] != ["step2"]:
         pytest.skip("no breakpoint to continue from: interrupt_before did not pause the run (see HITL-BP-001)")
     assert client.wait_json(tid, "nointerrupt", input=None).get("steps") == ["step1", "step2"]
@@ -76,39 +84,58 @@ def test_continue_from_a_breakpoint(client, needs):
 
 @clause("HITL-BP-002")
 def test_interrupt_after(client, needs):
-    needs(graphs=("nointerrupt",), field="interrupt_after")
+    needs(graphs=("nointerrupt",))
     tid = client.create_thread()
-    paused = client.wait_json(tid, "nointerrupt", input={}, interrupt_after=["step1"])
+    paused = _paused(client, tid, interrupt_after=["step1"])
     assert paused.get("steps") == ["step1"], f"interrupt_after was ignored: {paused}"
     assert client.state(tid)["next"] == ["step2"]
 
 
 @clause("HITL-STATELESS-001")
 def test_stateless_wait(client, needs):
-    needs(graphs=("agent",), path="/runs/wait")
-    body = client.wait_json(None, "agent", input={"some_text": "sl"})
+    needs(graphs=("agent",))
+    reply = client.wait(None, "agent", input={"some_text": "sl"})
+    require_route(reply, "POST /runs/wait")
+    assert reply.status == 200, f"a stateless wait answered {reply.status}: {reply.text[:300]}"
+    body = reply.json()
     assert [i["value"] for i in body.get("__interrupt__", [])] == [{"text_to_revise": "sl"}], body
 
 
 @clause("HITL-STATELESS-002")
 def test_stateless_resume(client, needs):
-    needs(graphs=("agent",), path="/runs/wait")
+    needs(graphs=("agent",))
+    require_route(client.wait(None, "agent", input={"some_text": "probe"}), "POST /runs/wait")
     reply = client.wait(None, "agent", command={"resume": "x"})
     assert reply.status == 400, f"a stateless resume answered {reply.status}"
 
 
-@clause("HITL-HIST-001", "HITL-HIST-002")
-def test_history(client, needs):
-    needs(graphs=("agent",), path="/threads/{thread_id}/history")
+def _history(client, tid):
+    reply = client.request("POST", f"/threads/{tid}/history", {"limit": 20})
+    require_route(reply, "POST /threads/{thread_id}/history")
+    assert reply.status == 200, f"POST history answered {reply.status}: {reply.text[:300]}"
+    return reply.json()
+
+
+@clause("HITL-HIST-001")
+def test_history_lists_checkpoints_newest_first(client, needs):
+    needs(graphs=("agent",))
     tid = client.create_thread()
     iid = client.wait_json(tid, "agent", input={"some_text": "h"})["__interrupt__"][0]["id"]
-    history = client.history(tid)
+    history = _history(client, tid)
     assert history and history[0]["next"] == ["human_node"], [h["next"] for h in history]
-    assert [i["id"] for i in history[0]["interrupts"]] == [iid]
+    assert [i["id"] for i in history[0]["interrupts"]] == [iid], history[0]["interrupts"]
+    steps = [h["metadata"]["step"] for h in history]
+    assert len(steps) >= 2 and steps == sorted(steps, reverse=True), f"not newest first: steps {steps}"
+
+
+@clause("HITL-HIST-002")
+def test_history_records_the_resume(client, needs):
+    needs(graphs=("agent",))
+    tid = client.create_thread()
+    client.wait_json(tid, "agent", input={"some_text": "h"})
     client.wait_json(tid, "agent", command={"resume": "resumed"})
-    after = client.history(tid)
-    assert after[0]["next"] == [] and after[0]["values"] == {"some_text": "resumed"}
-    interrupted = next(h for h in after if h["next"] == ["human_node"])
-    assert interrupted["tasks"][0]["result"] == {"some_text": "resumed"}, interrupted["tasks"][0]
-    steps = [h["metadata"]["step"] for h in after]
-    assert steps == sorted(steps, reverse=True), f"not newest first: {steps}"
+    after = _history(client, tid)
+    assert after[0]["next"] == [] and after[0]["values"] == {"some_text": "resumed"}, after[0]
+    interrupted = [h for h in after if h["next"] == ["human_node"]]
+    assert interrupted, "history has no interrupted checkpoint"
+    assert interrupted[0]["tasks"][0]["result"] == {"some_text": "resumed"}, interrupted[0]["tasks"][0]

@@ -1,5 +1,5 @@
 """Error answers, in one place: `ApiError` and Starlette's `HTTPException` become `{"detail": ...}` JSON with
-their status (a deviation profile may change 404s at the `NOT_FOUND` hook)."""
+their status (a deviation profile may change them at the `ERROR` hook)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ from .common import error_response, services
 
 def _answer(request: Request, status: int, detail: str, headers: Mapping[str, str] | None = None) -> Response:
     response = error_response(status, detail, dict(headers) if headers else None)
-    if status == 404:
-        found: Response = services(request).controls.deviations.apply(Hook.NOT_FOUND, response)
-        return found
-    return response
+    changed: Response = services(request).controls.deviations.apply(Hook.ERROR, response, status=status, detail=detail)
+    return changed
 
 
 async def api_error(request: Request, exc: Exception) -> Response:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import orjson
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import hitl_spec
 
+from ..deviations import Deviations, Hook
 from ..faults import Fault, Faults, drop_stream_after
 from ..journal import ADMIN_PREFIX
 from .common import error_response
@@ -62,3 +64,58 @@ def dropped_after(request: Request) -> int | None:
     """How many events this request's stream may send (a `drop_stream_after` fault), or None."""
     hit: list[Fault] = getattr(request.state, "faults", None) or []
     return drop_stream_after(hit)
+
+
+class DeviationMiddleware:
+    """Applies the `RESPONSE_JSON` deviation hook: every JSON body, and the data of every SSE event, as the active
+    profiles change it. Costs nothing while no profile uses that hook."""
+
+    def __init__(self, app: ASGIApp, deviations: Deviations) -> None:
+        self.app = app
+        self.deviations = deviations
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or not self.deviations.at(Hook.RESPONSE_JSON):
+            return await self.app(scope, receive, send)
+        start: Message | None = None
+        chunks: list[bytes] = []
+
+        async def changing_send(message: Message) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                start = message
+                if _media(message) == "text/event-stream":
+                    await send(message)
+                return None
+            if message["type"] != "http.response.body" or start is None:
+                return await send(message)
+            if _media(start) == "text/event-stream":
+                return await send({**message, "body": self._sse(message.get("body", b""))})
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                await self._send_json(start, b"".join(chunks), send)
+
+        await self.app(scope, receive, changing_send)
+
+    def _change(self, data: bytes) -> bytes:
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return data
+        return orjson.dumps(self.deviations.apply(Hook.RESPONSE_JSON, value))
+
+    def _sse(self, body: bytes) -> bytes:
+        lines = body.split(b"\r\n")
+        return b"\r\n".join(b"data: " + self._change(line[6:]) if line.startswith(b"data: ") else line for line in lines)
+
+    async def _send_json(self, start: Message, body: bytes, send: Send) -> None:
+        if _media(start) == "application/json" and body.strip():
+            body = self._change(body)
+        headers = [(k, str(len(body)).encode() if k == b"content-length" else v) for k, v in start.get("headers", [])]
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _media(start: Message) -> str:
+    headers: dict[bytes, bytes] = dict(start.get("headers") or [])
+    return headers.get(b"content-type", b"").decode().split(";")[0].strip()

@@ -65,7 +65,7 @@ async def create_run(request: Request) -> Response:
 async def wait_run(request: Request) -> Response:
     svc, run, body = await _create(request)
     base = run_path(run)
-    headers = {"Location": f"{base}/join", "Content-Location": base}
+    headers = svc.controls.deviations.apply(Hook.WAIT_HEADERS, {"Location": f"{base}/join", "Content-Location": base})
     return streaming_json(wait_body(svc, run, body.get("on_disconnect") == "cancel"), headers)
 
 
@@ -86,7 +86,8 @@ async def list_runs(request: Request) -> Response:
     if status:
         runs = [r for r in runs if r.status == status]
     offset = query_int(request, "offset", 0)
-    return json_response([run_out(svc, r) for r in runs[offset : offset + query_int(request, "limit", 10)]])
+    shown = [run_out(svc, r) for r in runs[offset : offset + query_int(request, "limit", 10)]]
+    return json_response(svc.controls.deviations.apply(Hook.RUN_LIST, shown))
 
 
 async def get_run(request: Request) -> Response:
@@ -123,8 +124,9 @@ async def join_run(request: Request) -> Response:
     first = run.events.claim_first_join()  # an active run's first join also uses up the claim
     if run.finished and not first:
         # The official server answers a finished run from the thread's current state, not the run's result.
-        return chunked(thread_fallback(svc.store.threads[run.thread_id]), headers)
-    return streaming_json(wait_body(svc, run, query_bool(request, "cancel_on_disconnect")), headers)
+        fallback = thread_fallback(svc.store.threads[run.thread_id])
+        return chunked(svc.controls.deviations.apply(Hook.WAIT_RESULT, fallback, run=run, join=True), headers)
+    return streaming_json(wait_body(svc, run, query_bool(request, "cancel_on_disconnect"), join=True), headers)
 
 
 async def join_run_stream(request: Request) -> Response:
@@ -133,7 +135,8 @@ async def join_run_stream(request: Request) -> Response:
     run, headers = _join_target(request, "stream")
     if run is None:
         return single_event(StreamEvent("error", dumps(RUN_NOT_FOUND)), headers, keepalive)
-    queue = run.events.subscribe(request.headers.get("last-event-id"), stream_modes(request))
+    last_event_id = svc.controls.deviations.apply(Hook.LAST_EVENT_ID, request.headers.get("last-event-id"))
+    queue = run.events.subscribe(last_event_id, stream_modes(request))
     frames = event_frames(svc, run, queue, query_bool(request, "cancel_on_disconnect"), dropped_after(request))
     return sse_response(frames, headers, keepalive)
 
@@ -148,7 +151,9 @@ async def cancel_run(request: Request) -> Response:
     if not run.active:
         raise ApiError(404, NOT_CANCELLABLE)
     action = CancelAction.ROLLBACK if request.query_params.get("action") == "rollback" else CancelAction.INTERRUPT
-    svc.scheduler.cancel(run, action)
+    action = svc.controls.deviations.apply(Hook.CANCEL, action)
+    if action is not None:
+        svc.scheduler.cancel(run, action)
     if query_bool(request, "wait"):
         await run.events.wait_finished()
         return json_response({}, headers={"Location": f"{run_path(run)}/join", "Content-Location": run_path(run)})

@@ -42,22 +42,35 @@ def _on_disconnect(svc: Services, run: Run, cancel: bool) -> None:
         svc.scheduler.cancel(run, CancelAction.INTERRUPT)
 
 
+def _deviating(svc: Services, run: Run, item: StreamEvent) -> bytes | None:
+    """A frame as the active deviation profiles change it (None: dropped)."""
+    deviations = svc.controls.deviations
+    event = deviations.apply(Hook.STREAM_EVENT, (item.event, item.data), run=run)
+    if event is None:
+        return None
+    out: bytes = deviations.apply(Hook.SSE_FRAME, frame(StreamEvent(event[0], event[1], item.id)))
+    return out
+
+
 async def event_frames(svc: Services, run: Run, queue: Subscriber, cancel_on_disconnect: bool, drop_after: int | None = None) -> AsyncIterator[bytes]:
     """The frames of a run's stream, until it ends (or a `drop_stream_after` fault ends it early)."""
     sent = 0
+    deviating = svc.controls.deviations.at(Hook.STREAM_EVENT) or svc.controls.deviations.at(Hook.SSE_FRAME)
     try:
         while drop_after is None or sent < drop_after:
             item = await queue.get()
             if item is None:
                 break
-            yield frame(item)
-            sent += 1
+            out = _deviating(svc, run, item) if deviating else frame(item)
+            if out is not None:
+                yield out
+                sent += 1
     finally:
         run.events.unsubscribe(queue)
         _on_disconnect(svc, run, cancel_on_disconnect)
 
 
-async def wait_body(svc: Services, run: Run, cancel_on_disconnect: bool) -> AsyncIterator[bytes]:
+async def wait_body(svc: Services, run: Run, cancel_on_disconnect: bool, *, join: bool = False) -> AsyncIterator[bytes]:
     """The wait/join body: newlines while the run goes on, then its result."""
     keepalive = svc.settings.keepalive_seconds
     try:
@@ -66,7 +79,7 @@ async def wait_body(svc: Services, run: Run, cancel_on_disconnect: bool) -> Asyn
                 await asyncio.wait_for(asyncio.shield(run.events.wait_finished()), keepalive)
             if not run.finished:
                 yield b"\n"
-        yield svc.controls.deviations.apply(Hook.WAIT_RESULT, run.result or b"{}")
+        yield svc.controls.deviations.apply(Hook.WAIT_RESULT, run.result or b"{}", run=run, join=join)
     finally:
         _on_disconnect(svc, run, cancel_on_disconnect)
 

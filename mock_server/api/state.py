@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..deviations import Hook
 from ..errors import ApiError
 from .common import json_response, query_bool, query_int, read_body, services
 
@@ -18,6 +19,10 @@ async def get_state(request: Request) -> Response:
     thread = svc.threads.get(request.path_params["thread_id"])
     assistant = svc.threads.assistant_of(thread)
     state = await svc.engine.state(assistant, thread.thread_id, subgraphs=query_bool(request, "subgraphs"), legacy=svc.controls.legacy_interrupts)
+    deviations = svc.controls.deviations
+    if deviations.at(Hook.STATE_BODY):
+        parent = await svc.engine.state(assistant, thread.thread_id, checkpoint_id=state["parent_checkpoint_id"]) if state["parent_checkpoint_id"] else {}
+        state = deviations.apply(Hook.STATE_BODY, state, parent_next=parent.get("next", []))
     return json_response(state)
 
 
@@ -51,7 +56,7 @@ async def _history(request: Request, limit: int, before: Any, metadata: Any, che
         checkpoint=checkpoint,
         legacy=svc.controls.legacy_interrupts,
     )
-    return json_response(states)
+    return json_response(svc.controls.deviations.apply(Hook.HISTORY_BODY, states))
 
 
 async def get_history(request: Request) -> Response:

@@ -105,12 +105,16 @@ class Executor:
 
     async def _graph_input(self, thread: Thread, command: dict[str, Any] | None, graph_input: Any) -> Any:
         """The run's input, or its command as a LangGraph `Command`."""
+        deviations = self.controls.deviations
+        if deviations.at(Hook.GRAPH_INPUT):
+            pending = [i["id"] for items in (thread.interrupts or {}).values() for i in items]
+            graph_input, command = deviations.apply(Hook.GRAPH_INPUT, (graph_input, command), pending=pending)
         if not command:
             return graph_input
         if "resume" in command and not await self.threads.has_checkpoint(thread):
             # The official server fails a resume on a thread that never ran, before the graph runs.
             raise TypeError("'NoneType' object is not iterable")
-        return to_command(self.controls.deviations.apply(Hook.RESUME, command))
+        return to_command(command)
 
     def _cancelled(self, run: Run, snapshot: CheckpointSnapshot) -> dict[str, Any]:
         """A cancel's effect on the run and its checkpoints; the error the thread then shows."""

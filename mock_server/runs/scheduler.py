@@ -50,6 +50,7 @@ class Scheduler:
     def create_run(self, thread_id: str | None, payload: dict[str, Any]) -> Run:
         """Validate and enqueue a run (stateless when `thread_id` is None). Raises `ApiError`."""
         stateless = thread_id is None
+        payload = self.controls.deviations.apply(Hook.RUN_PAYLOAD, payload, stateless=stateless)
         command = payload.get("command")
         if stateless and command and "resume" in command:
             raise ApiError(400, "You must provide a thread_id when resuming.")

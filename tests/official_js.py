@@ -1,0 +1,142 @@
+"""The official LangGraph.js dev server (`langgraphjs dev` from @langchain/langgraph-cli) on fixtures/graphs-js,
+the six fixture graphs written with LangGraph.js: a second reference next to tests/official.py.
+
+fixtures/graphs-js/node_modules is installed from the lockfile with `npm ci` when missing or stale (it is
+git-ignored). The server runs in a fresh temporary folder holding a copy of the graphs and a symlink to that
+node_modules, so its on-disk state (`.langgraph_api/`) never lands in the checkout and never outlives a run.
+Set HITL_OFFICIAL_JS_URL to use a server that is already running instead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from mock_server.testing import free_port, wait_for_ok
+
+ROOT = Path(__file__).resolve().parent.parent
+GRAPHS_JS = ROOT / "fixtures" / "graphs-js"
+NODE_MODULES = GRAPHS_JS / "node_modules"
+STAMP = NODE_MODULES / ".hitl-lock-sha256"
+CLI = NODE_MODULES / ".bin" / "langgraphjs"
+
+# Offline and quiet: no usage ping from the CLI (it posts to a Supabase endpoint unless this is "1"), no
+# LangSmith tracing (the server asks LangSmith for the tenant id when tracing is on), no browser, no colours.
+SERVER_ENV = {
+    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    "LANGSMITH_TRACING": "false",
+    "LANGSMITH_TRACING_V2": "false",
+    "LANGCHAIN_TRACING": "false",
+    "LANGCHAIN_TRACING_V2": "false",
+    "BROWSER": "none",
+    "NO_COLOR": "1",
+}
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ensure_node_modules(timeout: float = 600) -> Path:
+    """fixtures/graphs-js/node_modules, (re)installed from package-lock.json when missing or stale.
+
+    `npm ci` first; `npm install` only if npm refuses the lockfile as out of sync (npm 11 can do that when a
+    lockfile lacks another platform's optional binaries; `npm install` then installs the locked versions)."""
+    npm = shutil.which("npm")
+    if not npm or not shutil.which("node"):
+        raise RuntimeError("node and npm are needed for the official JS server (Node 20 is on these machines)")
+    wanted = hashlib.sha256((GRAPHS_JS / "package-lock.json").read_bytes()).hexdigest()
+    if STAMP.is_file() and STAMP.read_text() == wanted and CLI.exists():
+        return NODE_MODULES
+    # One installer at a time (parallel test workers share the folder).
+    with open(Path(tempfile.gettempdir()) / "hitl-graphs-js-npm.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if STAMP.is_file() and STAMP.read_text() == wanted and CLI.exists():
+            return NODE_MODULES
+        outputs = []
+        for command in ("ci", "install"):
+            proc = subprocess.run([npm, command, "--no-audit", "--no-fund"], cwd=GRAPHS_JS, capture_output=True, text=True, timeout=timeout)
+            outputs.append(f"$ npm {command}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+            if proc.returncode == 0:
+                break
+        else:
+            raise RuntimeError("installing fixtures/graphs-js failed:\n" + "\n".join(outputs))
+        STAMP.write_text(wanted)
+    return NODE_MODULES
+
+
+def _stage(workdir: Path) -> None:
+    """A copy of the graphs (no node_modules, no server state) with node_modules linked in."""
+    shutil.copytree(GRAPHS_JS, workdir, ignore=shutil.ignore_patterns("node_modules", ".langgraph_api"))
+    (workdir / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+
+
+@contextmanager
+def official_js_server(timeout: float = 120) -> Iterator[str]:
+    """Start `langgraphjs dev` on a fresh copy of fixtures/graphs-js; yield its URL; always stop it."""
+    if url := os.environ.get("HITL_OFFICIAL_JS_URL"):
+        yield url.rstrip("/")
+        return
+    ensure_node_modules()
+    with tempfile.TemporaryDirectory(prefix="hitl-official-js-", ignore_cleanup_errors=True) as tmp:
+        workdir = Path(tmp) / "graphs-js"
+        _stage(workdir)
+        port = free_port()
+        log = open(Path(tmp) / "server.log", "w+")
+        env = {**os.environ, **SERVER_ENV}
+        proc = subprocess.Popen(
+            [str(CLI), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port), "--config", str(workdir / "langgraph.json")],
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_for_ok(url, proc, timeout)
+            except RuntimeError as exc:
+                log.seek(0)
+                raise RuntimeError(f"langgraphjs dev: {exc}\n{ANSI.sub('', log.read())[-3000:]}") from None
+            yield url
+        finally:
+            _stop_group(proc)
+            log.close()
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _stop_group(proc: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """SIGTERM the whole process group (the CLI, its tsx child, the server, esbuild's service), give it `grace`
+    seconds to go (the server flushes its state on SIGTERM), then SIGKILL whatever is left."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + grace
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    while _group_alive(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
