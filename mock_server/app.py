@@ -1,8 +1,8 @@
 """The app factory: `create_app(graphs, settings)` assembles one mock from its parts.
 
 Routes come from the routers in `api/` (plain lists), errors from `api/errors.py`, and the middleware is, from
-the outside in: CORS, the request journal (unless `settings.admin` is off), the HTTP faults, and the deviations
-that change every JSON answer.
+the outside in: CORS, the request journal (unless `settings.admin` is off), and the controls (HTTP faults and the
+deviations that change every JSON answer, one layer).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from starlette.routing import BaseRoute
 
 from .api import admin, assistants, runs, state, system, threads
 from .api.errors import HANDLERS
-from .api.middleware import CORS, CORS_OPTIONS, DeviationMiddleware, FaultMiddleware
+from .api.middleware import CORS, CORS_OPTIONS, ControlsMiddleware
 from .journal import JournalMiddleware
 from .scenarios import LoadedGraph
 from .services import Services
@@ -41,8 +41,7 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
     middleware = [
         Middleware(CORS, allow_origins=list(settings.cors_origins), **CORS_OPTIONS),
         *([Middleware(JournalMiddleware, journal=svc.journal)] if settings.admin else []),
-        Middleware(FaultMiddleware, faults=svc.controls.faults),
-        Middleware(DeviationMiddleware, deviations=svc.controls.deviations),
+        Middleware(ControlsMiddleware, faults=svc.controls.faults, deviations=svc.controls.deviations),
     ]
     app = Starlette(
         routes=[*contract_routes(), *(admin.routes if settings.admin else [])],

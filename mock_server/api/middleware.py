@@ -37,13 +37,21 @@ class CORS(CORSMiddleware):
         return response
 
 
-class FaultMiddleware:
-    """Applies the HTTP faults: added latency, an error status instead of the answer; and leaves
-    `drop_stream_after` for the stream handlers (`scope["state"]["faults"]`, read by `dropped_after`)."""
+class ControlsMiddleware:
+    """The HTTP side of faults and deviations, as one layer (one ASGI hop, nothing to do while neither is in force).
 
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
-        self.app = app
+    Faults: added latency, an error status instead of the answer, and `drop_stream_after` left for the stream
+    handlers (`scope["state"]["faults"]`, read by `dropped_after`). Deviations: the `RESPONSE_JSON` hook."""
+
+    def __init__(self, app: ASGIApp, faults: Faults, deviations: Deviations) -> None:
         self.faults = faults
+        self.deviations = deviations
+        self.plain = app
+        self.deviating = DeviationMiddleware(app, deviations)
+
+    @property
+    def app(self) -> ASGIApp:
+        return self.deviating if self.deviations.at(Hook.RESPONSE_JSON) else self.plain
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(ADMIN_PREFIX) or not self.faults.faults:
@@ -68,7 +76,7 @@ def dropped_after(request: Request) -> int | None:
 
 class DeviationMiddleware:
     """Applies the `RESPONSE_JSON` deviation hook: every JSON body, and the data of every SSE event, as the active
-    profiles change it. Costs nothing while no profile uses that hook."""
+    profiles change it (used by `ControlsMiddleware` only while a profile uses that hook)."""
 
     def __init__(self, app: ASGIApp, deviations: Deviations) -> None:
         self.app = app
