@@ -14,15 +14,15 @@ import hashlib
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from mock_server.testing import free_port, wait_for_ok
+
+from .official import stop_group
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAPHS_JS = ROOT / "fixtures" / "graphs-js"
@@ -109,34 +109,5 @@ def official_js_server(timeout: float = 120) -> Iterator[str]:
                 raise RuntimeError(f"langgraphjs dev: {exc}\n{ANSI.sub('', log.read())[-3000:]}") from None
             yield url
         finally:
-            _stop_group(proc)
+            stop_group(proc)
             log.close()
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def _stop_group(proc: subprocess.Popen[bytes], grace: float = 10) -> None:
-    """SIGTERM the whole process group (the CLI, its tsx child, the server, esbuild's service), give it `grace`
-    seconds to go (the server flushes its state on SIGTERM), then SIGKILL whatever is left."""
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    deadline = time.monotonic() + grace
-    try:
-        proc.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
-    while _group_alive(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
