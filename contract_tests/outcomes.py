@@ -11,6 +11,7 @@ from typing import Any
 
 KEY = "hitl_outcome"
 THREADS_KEY = "hitl_threads"
+DERIVED = "[responses]"  # suffix of the SCHEMA-001 outcome derived from another check's responses
 
 
 @dataclass

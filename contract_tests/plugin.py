@@ -22,7 +22,7 @@ import pytest
 from .capabilities import Scope
 from .clauses import BY_ID
 from .client import Client
-from .outcomes import THREADS_KEY, Litter, Outcome, outcomes_in, threads_in
+from .outcomes import DERIVED, THREADS_KEY, Litter, Outcome, outcomes_in, threads_in
 from .report import Report, collect
 
 SUITE = Path(__file__).resolve().parent / "suite"
@@ -225,7 +225,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if client is not None and client.transcript and SCHEMA_CLAUSE not in clauses:
         problems = client.schema_problems
         detail = "responses that disagree with the spec:\n" + "\n".join(problems[:5]) if problems else ""
-        schema = Outcome(f"{item.nodeid}[responses]", (SCHEMA_CLAUSE,), "failed" if problems else "passed", detail)
+        schema = Outcome(f"{item.nodeid}{DERIVED}", (SCHEMA_CLAUSE,), "failed" if problems else "passed", detail)
         report.user_properties.append(schema.to_property())
     if report.failed and all(BY_ID[c].level == "SHOULD" for c in clauses if c in BY_ID):
         report.outcome, report.wasxfail = "skipped", f"SHOULD clause {', '.join(clauses)} failed: {message.splitlines()[0] if message else ''}"

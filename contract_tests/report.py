@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from .capabilities import Scope
 from .clauses import AVOIDED_INPUTS, CAPABILITIES, CLAUSES, Clause
-from .outcomes import Litter, Outcome
+from .outcomes import DERIVED, Litter, Outcome
 
 SCHEMA = "hitl-contract-report/2"
 STATUSES = ("passed", "failed", "not-checked", "excluded", "not-run")
@@ -135,6 +135,9 @@ def _result(c: Clause, mine: list[Outcome], *, scope: Scope, complete: bool, col
         return ClauseResult(c, "failed", first.message.splitlines()[0][:300] if first.message else "a check failed", checks, failures)
     if mine and all(o.outcome == "skipped" for o in mine):
         return ClauseResult(c, "not-checked", sorted(o.message for o in mine)[0], checks)
+    if mine and all(o.nodeid.endswith(DERIVED) for o in mine):
+        # Other checks' responses conformed, but the clause's own checks never ran: that is not a pass.
+        return ClauseResult(c, "not-checked", "only other checks' responses were validated; its own checks did not run", checks)
     if mine:
         return ClauseResult(c, "passed", "", checks)
     if not complete:
