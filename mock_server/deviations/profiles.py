@@ -116,9 +116,7 @@ def _drop_interrupt_updates(event: Event, **_: Any) -> Event:
 
 
 def _values_without_interrupt(event: Event, **_: Any) -> Event:
-    if event is None or event[0] != "values" or b'"__interrupt__"' not in event[1]:
-        return event
-    return ("values", orjson.dumps({k: v for k, v in _json(event[1]).items() if k != "__interrupt__"}))
+    return ("values", _values_only(event[1])) if event is not None and event[0] == "values" else event
 
 
 def _truncate_resumes(event: Event, *, run: Any, **_: Any) -> Event:
