@@ -38,6 +38,10 @@ class Profile:
     steps: int
     schema_examples: int
 
+    def share(self, shards: int) -> int:
+        """Examples per shard when a property check is split into `shards` seeded parts that run at once."""
+        return -(-self.examples // shards)
+
 
 PROFILES = {
     "quick": Profile("quick", examples=3, steps=5, schema_examples=2),
@@ -88,6 +92,12 @@ def headers_from(values: list[str]) -> dict[str, str]:
             raise ValueError(f"a header is 'Name: value', not {value!r}")
         found[name.strip()] = rest.strip()
     return found
+
+
+def sent_headers(config: pytest.Config) -> dict[str, str]:
+    """What every request of the suite carries: the --hitl-header values and, with --hitl-api-key, x-api-key."""
+    key = config.getoption("hitl_api_key")
+    return {**headers_from(config.getoption("hitl_header")), **({"x-api-key": key} if key else {})}
 
 
 def pytest_configure(config: pytest.Config) -> None:

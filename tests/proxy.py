@@ -33,7 +33,8 @@ class RefusingProxy:
             return JSONResponse({"detail": f"Unsupported field: {self.refused_field}"}, 422)
         client = httpx.AsyncClient(base_url=self.upstream, timeout=None)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
-        answer = await client.send(client.build_request(request.method, request.url.path, params=request.query_params, headers=headers, content=body), stream=True)
+        target = httpx.URL(self.upstream + request.scope["raw_path"].decode("latin-1"), query=request.scope["query_string"])  # as sent, still percent-encoded
+        answer = await client.send(client.build_request(request.method, target, headers=headers, content=body), stream=True)
 
         async def close() -> None:
             await answer.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,3 +32,10 @@ def test_bench_measures_a_baseline_ref_beside_the_mock():
         pytest.skip("not a git checkout")
     out = _bench("--baseline", "HEAD", "--rounds", "1")
     assert "mock @ HEAD" in out and "change" in out, out
+
+
+def test_suite_time_prints_the_mock_figure_and_verdict():
+    proc = subprocess.run([sys.executable, "benchmarks/suite_time.py", "--no-official", "--profile", "quick"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("│ mock"))
+    assert "auto" in row and re.search(r"│ CERTIFIED \(\d+ passed, 0 failed", row), proc.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -122,6 +123,8 @@ def test_every_clause_passes_on_the_mock(mock, tmp_path):
     cases = ET.parse(junit).getroot().findall(".//testcase")
     assert len(cases) == len(CLAUSES) and not ET.parse(junit).getroot().findall(".//failure")
     assert "CERTIFIED: certified for capabilities core" in proc.stdout and "HITL-RESUME-003" in proc.stdout
+    # --workers auto: a run on the mock takes milliseconds, so one worker per core (start-up would dominate)
+    assert f"workers: {min(8, os.cpu_count() or 1)} (a run took" in proc.stdout and "bound by CPU" in proc.stdout, proc.stdout[:500]
 
 
 @pytest.mark.official
@@ -134,6 +137,7 @@ def test_every_must_clause_passes_on_the_official_server(official, tmp_path):
     assert proc.returncode == (1 if "HITL-RESUMABLE-001" in failed(report) else 0), proc.stdout[-6000:]
     assert report["summary"]["not_checked"] == 0 and report["complete"] is True
     assert report["threads"]["left"] == []
+    assert "workers: 8 (a run took" in proc.stdout and "mostly wait" in proc.stdout, proc.stdout[:500]  # about 1 s per run
 
 
 @pytest.mark.parametrize("deviation", sorted(DEVIATIONS))
@@ -234,6 +238,7 @@ def test_refused_credentials_get_a_one_line_hint(tmp_path):
     with MockServer() as server, RefusingProxy(server.url, None, require_auth="Bearer s3cret") as url:
         proc = subprocess.run([*CLI, "run", url], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and "refused the request (401" in proc.stdout and "--header 'Authorization: Bearer" in proc.stdout
-        proc, report = run_suite(url, tmp_path, "--profile", "quick", "--capabilities", "stateless", "--header", "Authorization: Bearer s3cret")
+        proc, report = run_suite(url, tmp_path, "--profile", "quick", "--capabilities", "stateless,schema", "--header", "Authorization: Bearer s3cret")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "s3cret" not in json.dumps(report)
+    assert {c["id"] for c in report["clauses"] if c["status"] == "passed"} >= {"HITL-SCHEMA-001", "HITL-SCHEMA-002"}  # the fuzzer sends the header too

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from hypothesis import given, note, settings
+import pytest
+from hypothesis import given, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
@@ -14,11 +15,18 @@ from contract_tests.client import pending_ids
 from contract_tests.plugin import clause
 from contract_tests.strategies import json_values, resume_values
 
+# Each property check is split into seeded shards that share its examples. They are independent checks, so the
+# workers run them at once: against a server that takes a second per run, one unsplit model check took a minute.
+SHARDS = range(4)
+
 
 @clause("HITL-INT-001")
-def test_interrupt_values_round_trip(client, needs):
+@pytest.mark.parametrize("shard", SHARDS)
+def test_interrupt_values_round_trip(client, needs, hitl_profile, shard):
     needs(graphs=("agent",))
 
+    @seed(shard)
+    @settings(max_examples=hitl_profile.share(len(SHARDS)))
     @given(value=json_values())
     def check(value: Any) -> None:
         client.reset()
@@ -31,9 +39,12 @@ def test_interrupt_values_round_trip(client, needs):
 
 
 @clause("HITL-RESUME-001")
-def test_resume_values_round_trip(client, needs):
+@pytest.mark.parametrize("shard", SHARDS)
+def test_resume_values_round_trip(client, needs, hitl_profile, shard):
     needs(graphs=("agent",))
 
+    @seed(shard)
+    @settings(max_examples=hitl_profile.share(len(SHARDS)))
     @given(value=resume_values())
     def check(value: Any) -> None:
         client.reset()
@@ -168,6 +179,8 @@ def _machine(client: Any) -> type[RuleBasedStateMachine]:
 
 
 @clause("HITL-MODEL-001")
-def test_random_sequences_follow_the_model(client, needs, hitl_profile):
+@pytest.mark.parametrize("shard", SHARDS)
+def test_random_sequences_follow_the_model(client, needs, hitl_profile, shard):
     needs(graphs=("agent", "multi"))
-    run_state_machine_as_test(_machine(client), settings=settings(max_examples=hitl_profile.examples, stateful_step_count=hitl_profile.steps))
+    machine = seed(shard)(_machine(client))
+    run_state_machine_as_test(machine, settings=settings(max_examples=hitl_profile.share(len(SHARDS)), stateful_step_count=hitl_profile.steps))

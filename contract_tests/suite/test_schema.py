@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from contract_tests.plugin import clause
+from contract_tests.plugin import clause, sent_headers
 from hitl_spec import load_spec
 
 SCHEMA = schemathesis.openapi.from_dict(load_spec())
@@ -58,9 +58,8 @@ def _tame(case: Case[Any]) -> Case[Any]:
     return case
 
 
-def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str, api_key: str | None, examples: int) -> None:
+def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str, headers: dict[str, str], examples: int) -> None:
     operation = next(op for op in OPERATIONS if op.label == label)
-    headers = {"x-api-key": api_key} if api_key else None
 
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
@@ -76,10 +75,10 @@ def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str
 @clause("HITL-SCHEMA-001")
 @pytest.mark.parametrize("label", LABELS)
 def test_valid_requests_get_conforming_responses(label, hitl_url, hitl_profile, request):
-    _run(label, GenerationMode.POSITIVE, VALID_CHECKS, hitl_url, request.config.getoption("hitl_api_key"), hitl_profile.schema_examples)
+    _run(label, GenerationMode.POSITIVE, VALID_CHECKS, hitl_url, sent_headers(request.config), hitl_profile.schema_examples)
 
 
 @clause("HITL-SCHEMA-002")
 @pytest.mark.parametrize("label", LABELS)
 def test_invalid_requests_never_get_a_server_error(label, hitl_url, hitl_profile, request):
-    _run(label, GenerationMode.NEGATIVE, [not_a_server_error], hitl_url, request.config.getoption("hitl_api_key"), hitl_profile.schema_examples)
+    _run(label, GenerationMode.NEGATIVE, [not_a_server_error], hitl_url, sent_headers(request.config), hitl_profile.schema_examples)
