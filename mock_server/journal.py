@@ -3,7 +3,6 @@ last, bounded. An ASGI wrapper records them; `/__mock__/requests` lists, filters
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections import deque
@@ -11,6 +10,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .wire import loads
 
 ADMIN_PREFIX = "/__mock__/"
 
@@ -40,7 +41,7 @@ class Journal:
         parsed: Any = None
         if body:
             try:
-                parsed = json.loads(body)
+                parsed = loads(body)  # as the API parses it (orjson: an integer beyond 64 bits becomes a float)
             except ValueError:
                 parsed = body.decode("utf-8", "replace")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() not in (b"x-api-key", b"authorization", b"cookie")}

@@ -62,6 +62,16 @@ def test_the_journal_shows_what_the_sdk_sent(served):
     assert server.requests() == []
 
 
+def test_the_journal_lists_a_body_with_an_integer_beyond_64_bits(served):
+    """Found by the linked schemathesis sequences: such a body made GET /__mock__/requests answer 500."""
+    served.server.clear_requests()
+    created = httpx.post(f"{served.url}/threads", content=b'{"metadata": {"n": 123456789012345678901234567890}}', headers={"content-type": "application/json"})
+    assert created.status_code == 200
+    listed = httpx.get(f"{served.url}/__mock__/requests")
+    assert listed.status_code == 200, listed.text
+    assert listed.json()[0]["body"] == {"metadata": {"n": created.json()["metadata"]["n"]}}  # what the API itself read
+
+
 def test_scenarios_load_and_go_at_run_time(served):
     server = served.server
     created = server.load_scenario(GREETER)

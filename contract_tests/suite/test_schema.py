@@ -1,17 +1,21 @@
 """Schema conformance with schemathesis over openapi/openapi.yaml: generated valid requests get responses
-that match the spec (status, content type, schema, headers); generated invalid requests never get a 5xx."""
+that match the spec (status, content type, schema, headers); generated invalid requests never get a 5xx; and
+sequences that follow the spec's OpenAPI links (real thread and run ids, runs of the `agent` fixture graph) get
+conforming responses at every step."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import CheckFunction, not_a_server_error
 from schemathesis.core.result import Err
+from schemathesis.core.transport import Response
 from schemathesis.generation.case import Case
 from schemathesis.schemas import APIOperation
 from schemathesis.specs.openapi.checks import (
@@ -21,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from contract_tests.client import Client
 from contract_tests.plugin import clause, sent_headers
 from hitl_spec import load_spec
 
@@ -58,13 +63,20 @@ def _tame(case: Case[Any]) -> Case[Any]:
     return case
 
 
-def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str, headers: dict[str, str], examples: int) -> None:
+def _call(case: Case[Any], url: str, headers: dict[str, str], client: Client) -> Response:
+    """Send a generated request; the threads it creates are the suite's to remove, like any check's."""
+    response = _tame(case).call(base_url=url, headers=headers, timeout=60)
+    client.note_created(case.method.upper(), case.formatted_path, case.body, response.status_code, response.text)
+    return response
+
+
+def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str, headers: dict[str, str], examples: int, client: Client) -> None:
     operation = next(op for op in OPERATIONS if op.label == label)
 
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Case[Any]) -> None:
-        _tame(case).call_and_validate(base_url=url, headers=headers, checks=checks, timeout=60)
+        case.validate_response(_call(case, url, headers, client), checks=checks)
 
     try:
         check()
@@ -74,11 +86,51 @@ def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str
 
 @clause("HITL-SCHEMA-001")
 @pytest.mark.parametrize("label", LABELS)
-def test_valid_requests_get_conforming_responses(label, hitl_url, hitl_profile, request):
-    _run(label, GenerationMode.POSITIVE, VALID_CHECKS, hitl_url, sent_headers(request.config), hitl_profile.schema_examples)
+def test_valid_requests_get_conforming_responses(label, hitl_url, hitl_profile, request, client):
+    _run(label, GenerationMode.POSITIVE, VALID_CHECKS, hitl_url, sent_headers(request.config), hitl_profile.schema_examples, client)
 
 
 @clause("HITL-SCHEMA-002")
 @pytest.mark.parametrize("label", LABELS)
-def test_invalid_requests_never_get_a_server_error(label, hitl_url, hitl_profile, request):
-    _run(label, GenerationMode.NEGATIVE, [not_a_server_error], hitl_url, sent_headers(request.config), hitl_profile.schema_examples)
+def test_invalid_requests_never_get_a_server_error(label, hitl_url, hitl_profile, request, client):
+    _run(label, GenerationMode.NEGATIVE, [not_a_server_error], hitl_url, sent_headers(request.config), hitl_profile.schema_examples, client)
+
+
+# The spec's links carry the real ids; the run operations also need a graph the server serves, so the suite merges
+# the `agent` fixture graph into the bodies that schemathesis generates for them.
+RUN_LINKS = ("CreateRun", "WaitRun", "StreamRun")
+SHARDS = range(4)
+
+
+def _linked_schema() -> Any:
+    spec = copy.deepcopy(load_spec())
+    links = spec["paths"]["/threads"]["post"]["responses"]["200"]["links"]
+    for name in RUN_LINKS:
+        links[name]["requestBody"] = {"assistant_id": "agent"}
+    schema = schemathesis.openapi.from_dict(spec).exclude(tag="admin")
+    schema.config.generation.update(modes=[GenerationMode.POSITIVE])
+    return schema
+
+
+def _linked_machine(url: str, headers: dict[str, str], client: Client) -> Any:
+    """schemathesis's state machine over the linked operations, sending to `url` and checking every response."""
+
+    def get_call_kwargs(self: Any, case: Case[Any]) -> dict[str, Any]:
+        return {}
+
+    def call(self: Any, case: Case[Any], **kwargs: Any) -> Response:
+        return _call(case, url, headers, client)
+
+    def validate_response(self: Any, response: Response, case: Case[Any], additional_checks: Any = None, **kwargs: Any) -> None:
+        case.validate_response(response, checks=VALID_CHECKS)
+
+    methods = {"get_call_kwargs": get_call_kwargs, "call": call, "validate_response": validate_response}
+    return type("LinkedOperations", (_linked_schema().as_state_machine(),), methods)
+
+
+@clause("HITL-SCHEMA-001")
+@pytest.mark.parametrize("shard", SHARDS)
+def test_linked_sequences_get_conforming_responses(shard, hitl_url, hitl_profile, request, client, needs):
+    needs(graphs=("agent",))
+    machine = seed(shard)(_linked_machine(hitl_url, sent_headers(request.config), client))
+    machine.run(settings=settings(max_examples=hitl_profile.share(len(SHARDS)), stateful_step_count=hitl_profile.steps, deadline=None, database=None, suppress_health_check=list(HealthCheck)))
