@@ -59,7 +59,16 @@ class Reply:
 
 
 SECRET_HEADERS = {"x-api-key", "authorization", "cookie"}
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _RUN_PATH = re.compile(r"^/threads/([0-9a-fA-F-]{36})/runs(/wait|/stream)?$")
+
+
+def _thread_id(text: str) -> str:
+    """The created thread's id: the body's `thread_id`, else the first id the text names ("" if none)."""
+    try:
+        return str(json.loads(text)["thread_id"])
+    except (ValueError, KeyError, TypeError):
+        return (_UUID.findall(text) or [""])[0]
 
 
 @functools.cache
@@ -111,7 +120,7 @@ class Client:
         shown = {**{k: "…" for k in self._http.headers if k.lower() in SECRET_HEADERS}, **headers}
         self.transcript.append(Exchange(method, str(response.request.url), shown, sent, response.status_code, dict(response.headers), text))
         self._check_schema(method, response)
-        self.note_created(method, path, sent, response.status_code, text)
+        self.note_created(method, path, sent, response.status_code, text, response.headers)
         return Reply(response.status_code, response.headers, text)
 
     def _check_schema(self, method: str, response: httpx.Response) -> None:
@@ -124,16 +133,18 @@ class Client:
             found = [f"{method} {path} {response.status_code}: the body does not parse ({exc})"]
         self.schema_problems += [f"{p}\n    $ {self.transcript[-1].curl()}" for p in found]
 
-    def note_created(self, method: str, path: str, sent: Any, status: int, text: str) -> None:
-        if method != "POST" or status != 200:
+    def note_created(self, method: str, path: str, sent: Any, status: int, text: str, headers: Any = None) -> None:
+        """Remember a thread this request created: POST /threads (200, or 201 when its supersteps failed), a thread
+        run with `if_not_exists: create`, or a stateless run with `on_completion: keep` (named by Content-Location)."""
+        if method != "POST" or status not in (200, 201):
             return
         if path == "/threads":
-            try:
-                self.created.append(str(json.loads(text)["thread_id"]))
-            except (ValueError, KeyError, TypeError):
-                pass
+            if found := _thread_id(text):  # a 201 says "Thread <id> was created, but …"
+                self.created.append(found)
         elif (match := _RUN_PATH.match(path)) and isinstance(sent, dict) and sent.get("if_not_exists") == "create":
             self.created.append(match.group(1))
+        elif path in ("/runs", "/runs/wait", "/runs/stream") and isinstance(sent, dict) and sent.get("on_completion") == "keep":
+            self.created += _UUID.findall(str((headers or {}).get("content-location", "")) or text)[:1]
 
     def cleanup(self) -> tuple[int, int, list[str]]:
         """Delete the threads this client created: (created, removed, ids left behind)."""

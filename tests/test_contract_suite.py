@@ -9,6 +9,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import httpx
 import pytest
 
 from contract_tests.clauses import CLAUSES
@@ -112,7 +113,10 @@ def test_every_must_clause_is_failed_by_some_deviation():
 
 def test_every_clause_passes_on_the_mock(mock, tmp_path):
     junit = tmp_path / "report.xml"
+    before = httpx.post(f"{mock.url}/threads/count", json={}).json()
     proc, report = run_suite(mock.url, tmp_path, "--profile", "default", "--junit", str(junit))
+    # every thread it made is gone, the fuzzers' too (POST /threads 201, if_not_exists, on_completion=keep)
+    assert httpx.post(f"{mock.url}/threads/count", json={}).json() == before
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert report["schema"] == "hitl-contract-report/2" and report["profile"] == "default" and report["complete"] is True
     assert report["summary"] == {"passed": len(CLAUSES), "failed": 0, "not_checked": 0, "excluded": 0, "not_run": 0, "must_failed": 0}

@@ -66,7 +66,7 @@ def _tame(case: Case[Any]) -> Case[Any]:
 def _call(case: Case[Any], url: str, headers: dict[str, str], client: Client) -> Response:
     """Send a generated request; the threads it creates are the suite's to remove, like any check's."""
     response = _tame(case).call(base_url=url, headers=headers, timeout=60)
-    client.note_created(case.method.upper(), case.formatted_path, case.body, response.status_code, response.text)
+    client.note_created(case.method.upper(), case.formatted_path, case.body, response.status_code, response.text, response.headers)
     return response
 
 
