@@ -68,7 +68,8 @@ def _thread_id(text: str) -> str:
     try:
         return str(json.loads(text)["thread_id"])
     except (ValueError, KeyError, TypeError):
-        return (_UUID.findall(text) or [""])[0]
+        found = _UUID.search(text)
+        return found.group(0) if found else ""
 
 
 @functools.cache
