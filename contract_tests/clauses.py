@@ -41,6 +41,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause("HITL-INT-001", "An interrupt value round-trips exactly (any JSON: nesting, unicode, large numbers, empty containers)", "MUST", "core"),
     Clause("HITL-INT-002", "Interrupt ids are 32 lowercase hex characters", "MUST", "core"),
     Clause("HITL-INT-003", "Parallel interrupts pending at once have distinct ids", "MUST", "core"),
+    Clause("HITL-INT-004", "Integers beyond 2^53 (outside RFC 8259's interoperable range) round-trip exactly through interrupt and resume", "SHOULD", "core"),
     Clause("HITL-THREAD-001", "A thread whose run stopped at an interrupt has status `interrupted`", "MUST", "core"),
     Clause("HITL-THREAD-002", "Thread.interrupts maps the task id to [{id, value}] for each pending interrupt", "MUST", "core"),
     Clause("HITL-THREAD-003", "After the resume completes, the thread is `idle` with `interrupts: {}`", "MUST", "core"),

@@ -204,12 +204,32 @@ class Client:
             time.sleep(interval)
 
 
-def pending_ids(client: Client, thread_id: str) -> dict[str, list[str]]:
-    """The pending interrupt ids as each surface lists them."""
+def surfaces(client: Client, thread_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The pending interrupts as each surface that the server has lists them. A surface the server lacks (no
+    `interrupts` key) is left out: its own clause (HITL-STATE-003 for `state.interrupts`) fails for that, and the
+    checks that only need the pending interrupts do not fail with it."""
     thread = client.thread(thread_id)
-    state = client.state(thread_id)
-    return {
-        "thread.interrupts": sorted(i["id"] for items in (thread.get("interrupts") or {}).values() for i in items),
-        "state.tasks[].interrupts": sorted(i["id"] for t in state.get("tasks", []) for i in t.get("interrupts") or []),
-        "state.interrupts": sorted(i["id"] for i in state.get("interrupts") or []),
-    }
+    found = state_surfaces(client.state(thread_id))
+    if "interrupts" in thread:
+        found["thread.interrupts"] = [i for items in (thread["interrupts"] or {}).values() for i in items]
+    return found
+
+
+def state_surfaces(state: dict[str, Any], prefix: str = "state") -> dict[str, list[dict[str, Any]]]:
+    """The interrupts a ThreadState (from /state or one history entry) lists: on its tasks, and at the top level
+    when it has that key."""
+    found = {f"{prefix}.tasks[].interrupts": [i for t in state.get("tasks") or [] for i in t.get("interrupts") or []]}
+    if "interrupts" in state:
+        found[f"{prefix}.interrupts"] = list(state["interrupts"] or [])
+    return found
+
+
+def pending_ids(client: Client, thread_id: str) -> dict[str, list[str]]:
+    """The pending interrupt ids as each surface the server has lists them."""
+    return {name: sorted(i["id"] for i in items) for name, items in surfaces(client, thread_id).items()}
+
+
+def pending(client: Client, thread_id: str) -> list[dict[str, Any]]:
+    """The pending interrupts ({id, value}) from the state's tasks (HITL-STATE-002): where the checks that resume
+    by id learn the ids, so that they do not depend on the wait body listing every interrupt (HITL-SURFACE-001)."""
+    return surfaces(client, thread_id)["state.tasks[].interrupts"]

@@ -37,6 +37,7 @@ class Profile:
     examples: int
     steps: int
     schema_examples: int
+    shrink_seconds: int  # how long Hypothesis may shrink one failure (each try replays requests on the server)
 
     def share(self, shards: int) -> int:
         """Examples per shard when a property check is split into `shards` seeded parts that run at once."""
@@ -44,9 +45,9 @@ class Profile:
 
 
 PROFILES = {
-    "quick": Profile("quick", examples=3, steps=5, schema_examples=2),
-    "default": Profile("default", examples=8, steps=8, schema_examples=4),
-    "thorough": Profile("thorough", examples=100, steps=25, schema_examples=40),
+    "quick": Profile("quick", examples=3, steps=5, schema_examples=2, shrink_seconds=20),
+    "default": Profile("default", examples=8, steps=8, schema_examples=4, shrink_seconds=45),
+    "thorough": Profile("thorough", examples=100, steps=25, schema_examples=40, shrink_seconds=300),
 }
 
 
@@ -120,6 +121,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def _hypothesis_profile(profile: Profile) -> None:
     from hypothesis import HealthCheck, settings
+    from hypothesis.internal.conjecture import engine
+
+    # Hypothesis shrinks a failure for up to 300 s (engine.MAX_SHRINKING_SECONDS, read when shrinking starts; no
+    # public setting). Every try replays the sequence on the server: against langgraphjs dev one failing model
+    # shard shrank for 320 s. The profile caps it; a shrink cut short still reports the smallest example found.
+    engine.MAX_SHRINKING_SECONDS = profile.shrink_seconds
 
     settings.register_profile(
         f"hitl-{profile.name}",
@@ -215,6 +222,22 @@ def needs(served_graphs: set[str]) -> Callable[..., None]:
     return check
 
 
+def _describe(exc: BaseException) -> str:
+    notes = [n for n in getattr(exc, "__notes__", []) if not n.startswith("You can reproduce")]
+    return "\n".join([f"{type(exc).__name__}: {exc}", *notes])
+
+
+def _failure_message(call: pytest.CallInfo[None], report: pytest.TestReport) -> str:
+    """What failed, for the report: each of a group's failures (Hypothesis reports distinct failures as a group)
+    with its falsifying example, not just "found 2 distinct failures"."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, BaseExceptionGroup):
+        parts = [f"{len(exc.exceptions)} distinct failures:", *(f"({i}) {_describe(e)}" for i, e in enumerate(exc.exceptions, 1))]
+        return "\n".join(parts)[:4000]
+    crash = getattr(report.longrepr, "reprcrash", None)
+    return str(crash.message if crash is not None else report.longreprtext)[:2000]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     report = (yield).get_result()
@@ -223,8 +246,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return
     message = ""
     if report.failed:
-        crash = getattr(report.longrepr, "reprcrash", None)
-        message = str(crash.message if crash is not None else report.longreprtext)[:2000]
+        message = _failure_message(call, report)
     elif report.skipped:
         message = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         message = message.removeprefix("Skipped: ")

@@ -106,6 +106,13 @@ def test_the_catalogue():
     assert set(CAUGHT_BY) == set(DEVIATIONS)
 
 
+def test_the_shrink_time_cap_still_exists_in_hypothesis():
+    """plugin.py caps shrinking through this internal constant; an upgrade that drops it must not go unnoticed."""
+    from hypothesis.internal.conjecture import engine
+
+    assert isinstance(engine.MAX_SHRINKING_SECONDS, int)
+
+
 def test_every_must_clause_is_failed_by_some_deviation():
     caught = set().union(*CAUGHT_BY.values())
     assert [c.id for c in CLAUSES if c.level == "MUST" and c.id not in caught] == []

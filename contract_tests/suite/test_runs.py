@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.capabilities import require_field, require_route
+from contract_tests.client import state_surfaces
 from contract_tests.plugin import clause
 
 SLOW = {"sleep": 1.5}  # long enough for a second request to find the thread busy
@@ -123,7 +124,8 @@ def test_history_lists_checkpoints_newest_first(client, needs):
     iid = client.wait_json(tid, "agent", input={"some_text": "h"})["__interrupt__"][0]["id"]
     history = _history(client, tid)
     assert history and history[0]["next"] == ["human_node"], [h["next"] for h in history]
-    assert [i["id"] for i in history[0]["interrupts"]] == [iid], history[0]["interrupts"]
+    listed = {name: [i["id"] for i in items] for name, items in state_surfaces(history[0], "history[0]").items()}
+    assert all(ids == [iid] for ids in listed.values()), f"the interrupted checkpoint lists {listed}; pending is {iid}"
     steps = [h["metadata"]["step"] for h in history]
     assert len(steps) >= 2 and steps == sorted(steps, reverse=True), f"not newest first: steps {steps}"
 
