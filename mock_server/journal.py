@@ -3,7 +3,6 @@ last, bounded. An ASGI wrapper records them; `/__mock__/requests` lists, filters
 
 from __future__ import annotations
 
-import re
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
@@ -11,6 +10,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .patterns import compile_pattern
 from .wire import loads
 
 ADMIN_PREFIX = "/__mock__/"
@@ -50,8 +50,9 @@ class Journal:
         return entry
 
     def find(self, method: str | None = None, path: str | None = None, since: int | None = None) -> list[Entry]:
-        """Filter: `method` exactly; `path` as a regular expression searched in the path; `since` a sequence number."""
-        pattern = re.compile(path) if path else None
+        """Filter: `method` exactly; `path` as a regular expression (RE2) searched in the path; `since` a sequence
+        number. Raises PatternError (a ValueError) for a pattern RE2 does not accept."""
+        pattern = compile_pattern(path) if path else None
         return [
             e
             for e in self.entries

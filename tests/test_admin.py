@@ -3,6 +3,8 @@ exercised through the official Python SDK, and through `MockServer`'s methods.""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from langgraph_sdk import get_client
@@ -70,6 +72,25 @@ def test_the_journal_lists_a_body_with_an_integer_beyond_64_bits(served):
     listed = httpx.get(f"{served.url}/__mock__/requests")
     assert listed.status_code == 200, listed.text
     assert listed.json()[0]["body"] == {"metadata": {"n": created.json()["metadata"]["n"]}}  # what the API itself read
+
+
+def test_journal_path_filters_are_re2_patterns(served):
+    """A pattern that does not compile is a 422 with the reason (it was a plain-text 500), and a catastrophic one
+    for a backtracking engine answers at once."""
+    bad = httpx.get(f"{served.url}/__mock__/requests", params={"path": "("})
+    assert bad.status_code == 422 and "missing )" in bad.json()["detail"], bad.text
+    backref = httpx.get(f"{served.url}/__mock__/requests", params={"path": r"(a)\1"})
+    assert backref.status_code == 422 and "no backreferences" in backref.json()["detail"], backref.text
+    httpx.get(f"{served.url}/threads/" + "a" * 5000 + "!")  # a long path in the journal
+    took = time.perf_counter()
+    slow = httpx.get(f"{served.url}/__mock__/requests", params={"path": "^/threads/(a+)+$"})
+    assert slow.status_code == 200 and time.perf_counter() - took < 2, "the pattern stalled the server"
+
+
+def test_a_scenario_matches_pattern_re2_refuses_is_a_load_error(served):
+    doc = {"graph_id": "badpattern", "nodes": {"n": [{"if": {"value": "{state.x}", "matches": "(?=x)"}, "then": [{"update": {"x": "y"}}]}]}, "edges": [["START", "n"], ["n", "END"]]}
+    answer = httpx.post(f"{served.url}/__mock__/scenarios", json=doc)
+    assert answer.status_code == 422 and "matches" in answer.json()["detail"] and "RE2" in answer.json()["detail"], answer.text
 
 
 def test_scenarios_load_and_go_at_run_time(served):

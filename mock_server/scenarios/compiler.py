@@ -15,6 +15,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
 
 from ..faults import parse_faults
+from ..patterns import PatternError, compile_pattern
 from .base import Graph, LoadedGraph, ScenarioError
 from .steps import STEP_KINDS, gotos, make_node
 
@@ -56,6 +57,18 @@ def _check_steps(steps: Any, where: str) -> None:
         _check_steps(step.get("else"), f"{where}[{i}].else")
 
 
+def _check_patterns(node: Any, path: tuple[Any, ...] = ()) -> None:
+    """Every `matches:` pattern compiles on RE2 (see mock_server/patterns.py), said at load time, not mid-run."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        if key == "matches" and isinstance(value, str):
+            try:
+                compile_pattern(value)
+            except PatternError as exc:
+                raise ScenarioError(f"{_where([*path, key])}: {exc}") from None
+        _check_patterns(value, (*path, key))
+
+
 def compile_scenario(doc: Any, source: str = "<scenario>") -> LoadedGraph:
     """Validate a scenario document and compile it into a LangGraph graph. Raises `ScenarioError`."""
     try:
@@ -65,6 +78,7 @@ def compile_scenario(doc: Any, source: str = "<scenario>") -> LoadedGraph:
         error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(doc))
         if error is not None:
             raise ScenarioError(f"{_where(error.absolute_path)}: {error.message}")
+        _check_patterns(doc)
         nodes: dict[str, list[dict[str, Any]]] = doc["nodes"]
         known = set(nodes) | {"START", "END"}
         for i, (sources, target) in enumerate(doc["edges"]):

@@ -4,10 +4,13 @@ braces. Conditions (`equals`, `in`, `contains`, `matches`, `schema`, `exists`, `
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 import jsonschema
+
+from ..patterns import compile_pattern
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}")
 _SINGLE = re.compile(r"^\{([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_-]+)*)\}$")
@@ -49,6 +52,11 @@ def render(template: Any, scope: dict[str, Any]) -> Any:
     return template
 
 
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> Any:
+    return compile_pattern(text)  # checked when the scenario was loaded
+
+
 def check(condition: Any, scope: dict[str, Any]) -> bool:
     if not isinstance(condition, dict):
         return bool(render(condition, scope))
@@ -67,7 +75,7 @@ def check(condition: Any, scope: dict[str, Any]) -> bool:
         needle = render(condition["contains"], scope)
         return isinstance(value, (str, list, dict)) and (needle in value if not isinstance(value, str) else str(needle) in value)
     if "matches" in condition:
-        return isinstance(value, str) and re.search(condition["matches"], value) is not None
+        return isinstance(value, str) and _pattern(condition["matches"]).search(value) is not None
     if "schema" in condition:
         return satisfies(value, condition["schema"])
     if "exists" in condition:
