@@ -1,7 +1,7 @@
 """The app factory: `create_app(graphs, settings)` assembles one mock from its parts.
 
 Routes come from the routers in `api/` (plain lists), errors from `api/errors.py`, and the middleware is, from
-the outside in: CORS, the request journal (unless `settings.admin` is off), and the controls (HTTP faults and the
+the outside in: the admin guard (api/admin_guard.py), CORS, the request journal (unless `settings.admin` is off), and the controls (HTTP faults and the
 deviations that change every JSON answer, one layer).
 """
 
@@ -15,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from .api import admin, assistants, runs, state, system, threads
+from .api.admin_guard import AdminGuard
 from .api.errors import HANDLERS
 from .api.middleware import CORS, CORS_OPTIONS, ControlsMiddleware
 from .journal import JournalMiddleware
@@ -39,6 +40,7 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
         await svc.scheduler.stop_all()
 
     middleware = [
+        *([Middleware(AdminGuard, token=settings.admin_token)] if settings.admin else []),
         Middleware(CORS, allow_origins=list(settings.cors_origins), **CORS_OPTIONS),
         *([Middleware(JournalMiddleware, journal=svc.journal)] if settings.admin else []),
         Middleware(ControlsMiddleware, faults=svc.controls.faults, deviations=svc.controls.deviations),

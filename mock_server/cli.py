@@ -60,6 +60,9 @@ def serve(
     faults_file: Annotated[Path | None, typer.Option("--faults", help="A YAML/JSON list of faults to inject (see mock_server/faults.py).")] = None,
     interrupt_format: Annotated[str, typer.Option(help="current, or legacy: interrupts as older servers sent them (value, resumable, ns, when).")] = "current",
     admin: Annotated[bool, typer.Option("--admin/--no-admin", help="Serve /__mock__/ (journal, scenarios, reset, faults, deviations).")] = True,
+    admin_token: Annotated[
+        str | None, typer.Option("--admin-token", envvar="HITL_MOCK_ADMIN_TOKEN", help="Require this token on /__mock__/ (Authorization: Bearer or x-admin-token).")
+    ] = None,
     deviate: Annotated[
         list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
     ] = None,
@@ -84,9 +87,13 @@ def serve(
     from .settings import Settings
 
     url = f"http://{host}:{port}"
-    settings = Settings(api_url=url, deviations=frozenset(deviations), admin=admin, faults=tuple(faults), interrupt_format=InterruptFormat(interrupt_format))
+    settings = Settings(
+        api_url=url, deviations=frozenset(deviations), admin=admin, admin_token=admin_token or None, faults=tuple(faults), interrupt_format=InterruptFormat(interrupt_format)
+    )
     application = create_app(loaded, settings)
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(g.graph_id for g in loaded)}) on [bold]{url}[/]")
+    if admin and not admin_token and host not in ("127.0.0.1", "localhost", "::1"):
+        out.print(f"[yellow]warning:[/] the admin API (/__mock__/: reset, scenarios, faults) is open to anyone who can reach {host}; set --admin-token or --no-admin")
     if deviations:
         out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")
     uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)

@@ -20,6 +20,7 @@ class Settings:
     faults: tuple[Fault, ...] = ()  # faults in force from the start (faults.py)
     interrupt_format: InterruptFormat = InterruptFormat.CURRENT
     admin: bool = True  # serve `/__mock__/` and keep the request journal
+    admin_token: str | None = None  # when set, `/__mock__/` needs it (api/admin_guard.py)
     keepalive_seconds: float = 5.0  # SSE heartbeat and wait-body keepalive interval
     journal_limit: int = 10_000  # requests the journal keeps
     cors_origins: tuple[str, ...] = field(default=("*",))

@@ -127,6 +127,7 @@ class MockServer:
         settings = settings or Settings()
         if deviations:
             settings = dataclasses.replace(settings, deviations=frozenset(deviations))
+        self.app_settings = settings
         self.app = create_app(loaded, settings)
         self._thread = ServerThread(wrap(self.app) if wrap else self.app, host)
 
@@ -150,6 +151,8 @@ class MockServer:
     def _admin(self, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
 
+        if self.app_settings.admin_token:
+            kwargs["headers"] = {**kwargs.get("headers", {}), "x-admin-token": self.app_settings.admin_token}
         r = httpx.request(method, f"{self.url}/__mock__/{path}", timeout=30, **kwargs)
         if r.status_code >= 400:
             raise RuntimeError(f"{method} /__mock__/{path}: {r.status_code} {r.text}")

@@ -10,6 +10,7 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
 
+from mock_server.settings import Settings
 from mock_server.testing import MockServer
 
 from .conftest import SCENARIOS, _serve
@@ -186,3 +187,38 @@ def test_the_hitl_mock_fixture_in_a_users_project(tmp_path):
     )
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_pages_on_other_origins_cannot_use_the_admin_api(served):
+    """The attack in issue 10: a CORS "simple" POST (text/plain, no preflight) from another origin reset the mock."""
+    url = served.url
+    tid = httpx.post(f"{url}/threads", json={}).json()["thread_id"]
+    attacks = [
+        ({"origin": "http://evil.example", "content-type": "text/plain"}, 403),
+        ({"sec-fetch-site": "cross-site", "content-type": "text/plain"}, 403),
+        ({"origin": "null"}, 403),
+        ({"content-type": "text/plain"}, 415),  # a browser would send this cross-origin without asking
+        ({"content-type": "application/x-www-form-urlencoded"}, 415),
+    ]
+    for headers, status in attacks:
+        answer = httpx.post(f"{url}/__mock__/reset", headers=headers, content=b"x")
+        assert answer.status_code == status and "detail" in answer.json(), (headers, answer.status_code, answer.text)
+        assert "access-control-allow-origin" not in answer.headers
+    preflight = httpx.options(f"{url}/__mock__/reset", headers={"origin": "http://evil.example", "access-control-request-method": "POST"})
+    assert preflight.status_code == 403 and "access-control-allow-origin" not in preflight.headers
+    assert httpx.get(f"{url}/threads/{tid}").status_code == 200, "the thread was deleted"
+    # the contract routes keep CORS, as the official server answers it
+    contract = httpx.options(f"{url}/threads", headers={"origin": "http://evil.example", "access-control-request-method": "POST"})
+    assert contract.status_code == 200 and contract.headers["access-control-allow-origin"] in ("*", "http://evil.example")
+    # same origin, and tools that are not browsers, still work
+    same = httpx.get(f"{url}/__mock__/requests", headers={"origin": url, "sec-fetch-site": "same-origin"})
+    assert same.status_code == 200 and "access-control-allow-origin" not in same.headers
+
+
+def test_the_admin_token_guards_the_admin_api():
+    with MockServer(settings=Settings(admin_token="t0ken")) as server:
+        assert httpx.post(f"{server.url}/__mock__/reset").status_code == 401
+        assert httpx.post(f"{server.url}/__mock__/reset", headers={"authorization": "Bearer wrong"}).status_code == 401
+        assert httpx.post(f"{server.url}/__mock__/reset", headers={"authorization": "Bearer t0ken"}).status_code == 204
+        server.reset()  # MockServer sends the token it was given
+        assert httpx.get(f"{server.url}/threads/00000000-0000-4000-8000-000000000000").status_code == 404  # contract routes need none

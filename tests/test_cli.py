@@ -77,3 +77,13 @@ def test_missing_paths_and_duplicate_ids(tmp_path: Path):
     scenarios = Path(__file__).resolve().parent.parent / "fixtures" / "scenarios"
     line = one_line_error("serve", "--port", str(free_port()), "--scenarios", str(scenarios), "--graphs", str(GRAPHS))
     assert "is defined more than once" in line
+
+
+def test_serving_beyond_loopback_warns_that_the_admin_api_is_open():
+    with serving("--host", "0.0.0.0") as (proc, url):
+        assert httpx.post(f"{url}/__mock__/reset", headers={"origin": "http://evil.example"}).status_code == 403
+    assert proc.stdout is not None and "the admin API (/__mock__/: reset, scenarios, faults) is open" in proc.stdout.read()
+    with serving("--host", "0.0.0.0", "--admin-token", "s3cret") as (proc, url):
+        assert httpx.post(f"{url}/__mock__/reset").status_code == 401
+        assert httpx.post(f"{url}/__mock__/reset", headers={"x-admin-token": "s3cret"}).status_code == 204
+    assert proc.stdout is not None and "is open" not in proc.stdout.read()
