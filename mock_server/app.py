@@ -1,7 +1,7 @@
 """The app factory: `create_app(graphs, settings)` assembles one mock from its parts.
 
 Routes come from the routers in `api/` (plain lists), errors from `api/errors.py`, and the middleware is, from
-the outside in: the admin guard (api/admin_guard.py), CORS, the request journal (unless `settings.admin` is off), and the controls (HTTP faults and the
+the outside in: the admin guard (api/admin_guard.py), CORS, the body limit, the request journal (unless `settings.admin` is off), and the controls (HTTP faults and the
 deviations that change every JSON answer, one layer).
 """
 
@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute
 
 from .api import admin, assistants, runs, state, system, threads
 from .api.admin_guard import AdminGuard
+from .api.body_limit import BodyLimit
 from .api.errors import HANDLERS
 from .api.middleware import CORS, CORS_OPTIONS, ControlsMiddleware
 from .journal import JournalMiddleware
@@ -42,6 +43,7 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
     middleware = [
         *([Middleware(AdminGuard, token=settings.admin_token)] if settings.admin else []),
         Middleware(CORS, allow_origins=list(settings.cors_origins), **CORS_OPTIONS),
+        Middleware(BodyLimit, limit=settings.max_body),
         *([Middleware(JournalMiddleware, journal=svc.journal)] if settings.admin else []),
         Middleware(ControlsMiddleware, faults=svc.controls.faults, deviations=svc.controls.deviations),
     ]

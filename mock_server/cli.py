@@ -63,6 +63,7 @@ def serve(
     admin_token: Annotated[
         str | None, typer.Option("--admin-token", envvar="HITL_MOCK_ADMIN_TOKEN", help="Require this token on /__mock__/ (Authorization: Bearer or x-admin-token).")
     ] = None,
+    max_body: Annotated[str, typer.Option("--max-body", help="Largest request body accepted, in bytes or with K, M or G (413 beyond).")] = "16M",
     deviate: Annotated[
         list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
     ] = None,
@@ -76,6 +77,7 @@ def serve(
         faults = parse_faults(_read_faults(faults_file)) if faults_file else []
     except ValueError as exc:
         raise fail(f"{faults_file}: {exc}" if faults_file and "deviation" not in str(exc) else str(exc)) from None
+    limit = _size(max_body)
     loaded = _load_graphs(scenarios, graphs)
     if interrupt_format not in tuple(InterruptFormat):
         raise fail(f"--interrupt-format must be current or legacy, not {interrupt_format!r}")
@@ -88,7 +90,7 @@ def serve(
 
     url = f"http://{host}:{port}"
     settings = Settings(
-        api_url=url, deviations=frozenset(deviations), admin=admin, admin_token=admin_token or None, faults=tuple(faults), interrupt_format=InterruptFormat(interrupt_format)
+        api_url=url, deviations=frozenset(deviations), admin=admin, admin_token=admin_token or None, max_body=limit, faults=tuple(faults), interrupt_format=InterruptFormat(interrupt_format)
     )
     application = create_app(loaded, settings)
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(g.graph_id for g in loaded)}) on [bold]{url}[/]")
@@ -97,6 +99,17 @@ def serve(
     if deviations:
         out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")
     uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
+
+
+def _size(text: str) -> int:
+    """`16M`, `512K`, `1G` or a plain byte count; a one-line error otherwise."""
+    units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+    number, unit = text.strip().upper().rstrip("IB"), ""
+    if number and number[-1] in units:
+        number, unit = number[:-1], number[-1]
+    if not number.isdigit() or int(number) == 0:
+        raise fail(f"--max-body must be a positive size such as 16M, 512K or 1048576, not {text!r}")
+    return int(number) * units[unit]
 
 
 def _load_graphs(scenarios: list[Path] | None, graphs: Path | None) -> list[LoadedGraph]:

@@ -24,10 +24,13 @@ class Settings:
     keepalive_seconds: float = 5.0  # SSE heartbeat and wait-body keepalive interval
     journal_limit: int = 10_000  # requests the journal keeps
     cors_origins: tuple[str, ...] = field(default=("*",))
+    max_body: int = 16 * 1024 * 1024  # bytes a request body may have (413 beyond; api/body_limit.py)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deviations", frozenset(check_names(set(self.deviations))))
         object.__setattr__(self, "interrupt_format", InterruptFormat(self.interrupt_format))
         object.__setattr__(self, "faults", tuple(self.faults))
+        if self.max_body <= 0:
+            raise ValueError("max_body must be positive")
         if self.keepalive_seconds <= 0:
             raise ValueError("keepalive_seconds must be positive")

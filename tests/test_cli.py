@@ -87,3 +87,7 @@ def test_serving_beyond_loopback_warns_that_the_admin_api_is_open():
         assert httpx.post(f"{url}/__mock__/reset").status_code == 401
         assert httpx.post(f"{url}/__mock__/reset", headers={"x-admin-token": "s3cret"}).status_code == 204
     assert proc.stdout is not None and "is open" not in proc.stdout.read()
+
+
+def test_a_bad_max_body_is_a_one_line_error():
+    assert "--max-body must be a positive size" in one_line_error("serve", "--max-body", "lots")

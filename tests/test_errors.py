@@ -198,3 +198,38 @@ def test_graph_errors_are_run_errors_not_http_errors(mock):
         r = http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": "not-a-dict"})
         assert r.status_code == 200 and r.json()["__error__"]["error"] == "InvalidUpdateError"
         time.sleep(0)  # (no server-side 500s happened: the spec check would have caught a text/plain body)
+
+
+def test_a_body_over_the_limit_is_a_413_in_json():
+    from mock_server.settings import Settings
+    from mock_server.testing import MockServer
+
+    with MockServer(settings=Settings(max_body=1024)) as server:
+        big = {"metadata": {"x": "y" * 2000}}
+        said = httpx.post(f"{server.url}/threads", json=big)
+        assert said.status_code == 413 and "--max-body" in said.json()["detail"], said.text
+
+        def chunks():  # no Content-Length: the limit counts what arrives
+            yield b'{"metadata": {"x": "'
+            for _ in range(10):
+                yield b"y" * 500
+            yield b'"}}'
+
+        streamed = httpx.post(f"{server.url}/threads", content=chunks(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413 and streamed.headers["content-type"].startswith("application/json")
+        assert httpx.post(f"{server.url}/threads", json={"metadata": {"x": "small"}}).status_code == 200
+
+
+def test_a_bug_is_a_json_500_not_plain_text():
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from starlette.testclient import TestClient
+
+    from mock_server.api.errors import HANDLERS
+
+    async def broken(request):
+        raise KeyError("a bug")
+
+    client = TestClient(Starlette(routes=[Route("/x", broken)], exception_handlers=HANDLERS), raise_server_exceptions=False)
+    answer = client.get("/x")
+    assert answer.status_code == 500 and "this is a bug" in answer.json()["detail"] and "KeyError" in answer.json()["detail"]

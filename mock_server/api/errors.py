@@ -1,5 +1,6 @@
 """Error answers, in one place: `ApiError` and Starlette's `HTTPException` become `{"detail": ...}` JSON with
-their status (a deviation profile may change them at the `ERROR` hook)."""
+their status (a deviation profile may change them at the `ERROR` hook). Anything else is a bug in the mock: a JSON
+500, and uvicorn logs its traceback."""
 
 from __future__ import annotations
 
@@ -31,4 +32,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return _answer(request, exc.status_code, exc.detail, exc.headers)
 
 
-HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {ApiError: api_error, HTTPException: http_error}
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A true bug (Starlette re-raises it after this answer, so the traceback is logged): JSON, never plain text."""
+    return error_response(500, f"internal error in hitl-mock ({type(exc).__name__}); this is a bug, the server log has the traceback")
+
+
+HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {ApiError: api_error, HTTPException: http_error, Exception: internal_error}
