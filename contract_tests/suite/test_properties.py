@@ -36,13 +36,16 @@ def test_interrupt_values_round_trip(client, needs, hitl_profile, shard):
 
 
 def _interrupt_round_trip(client: Any, value: Any) -> None:
-    """The value comes back from the wait body and from every surface the server has that lists the interrupt."""
+    """The value comes back on every surface that lists the interrupt: the wait body, the thread, the state. A
+    surface that lists none is its own clause's failure (HITL-WAIT-001, HITL-STATE-002, ...), but one must list it."""
     client.reset()
     tid = client.create_thread()
     body = client.wait_json(tid, "agent", input={"some_text": value})
     seen = {"wait": [i["value"] for i in body.get("__interrupt__", [])]}
     seen.update({name: [i["value"] for i in items] for name, items in surfaces(client, tid).items()})
-    for name, values in seen.items():
+    listing = {name: values for name, values in seen.items() if values}
+    assert listing, f"no surface lists the interrupt: {seen!r}"
+    for name, values in listing.items():
         assert len(values) == 1 and same_json(values[0], {"text_to_revise": value}), f"{name} lists {values!r}; sent {value!r}"
 
 
