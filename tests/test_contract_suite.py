@@ -33,6 +33,7 @@ CAUGHT_BY = {
     "ignore-multitask": {"HITL-MT-001", "HITL-MT-003", "HITL-MT-004"},
     "ignore-resume-map": {"HITL-MODEL-001", "HITL-RESUME-002", "HITL-RESUME-004", "HITL-RESUME-005"},
     "ignore-stream-resumable": {"HITL-RESUMABLE-001", "HITL-RESUMABLE-002", "HITL-RESUMABLE-003"},
+    "input-ascii-only": {"HITL-INT-001"},
     "interrupted-run-status": {"HITL-RUN-001"},
     "invalid-body-500": {"HITL-ERR-005", "HITL-SCHEMA-001", "HITL-SCHEMA-002"},
     "join-returns-empty": {"HITL-JOIN-001"},

@@ -74,6 +74,21 @@ def _input_resumes(value: GraphInput, *, pending: list[str], **_: Any) -> GraphI
     return (None, {"resume": graph_input}) if pending and not command and graph_input is not None else value
 
 
+def _ascii(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("ascii", "replace").decode("ascii")
+    if isinstance(value, list):
+        return [_ascii(v) for v in value]
+    if isinstance(value, dict):
+        return {_ascii(k): _ascii(v) for k, v in value.items()}
+    return value
+
+
+def _ascii_input(value: GraphInput, **_: Any) -> GraphInput:
+    graph_input, command = value
+    return (_ascii(graph_input), command)
+
+
 def _null_restarts(value: GraphInput, **_: Any) -> GraphInput:
     graph_input, command = value
     return ({}, command) if graph_input is None and not command else value
@@ -93,5 +108,6 @@ RUN_PROFILES: tuple[Deviation, ...] = (
     D("unknown-resume-id-resumes-first", "a resume map with an unknown id resumes the first pending interrupt", Hook.GRAPH_INPUT, _command(_first_for_unknown)),
     D("ignore-command-update", "Command(update=...) is accepted and ignored", Hook.GRAPH_INPUT, _command(_no_update)),
     D("new-input-resumes", "new input on an interrupted thread is taken as the resume value", Hook.GRAPH_INPUT, _input_resumes),
+    D("input-ascii-only", "non-ASCII characters in a run's input arrive in the graph as `?` (input encoded as ASCII)", Hook.GRAPH_INPUT, _ascii_input),
     D("null-input-restarts", "a run with `input: null` starts the graph over instead of continuing", Hook.GRAPH_INPUT, _null_restarts),
 )
