@@ -39,3 +39,11 @@ def test_suite_time_prints_the_mock_figure_and_verdict():
     assert proc.returncode == 0, proc.stderr + proc.stdout
     row = next(line for line in proc.stdout.splitlines() if line.startswith("│ mock"))
     assert "auto" in row and re.search(r"│ CERTIFIED \(\d+ passed, 0 failed", row), proc.stdout
+
+
+def test_fuzz_finds_no_server_error_in_a_small_run():
+    proc = subprocess.run([sys.executable, "benchmarks/fuzz.py", "--requests", "300"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # both specs: at least the requests asked for, 0 server errors, 0 non-JSON error bodies
+    rows = re.findall(r"│ (openapi/openapi\.yaml|official /openapi\.json).*?│ (\d+)\s+│ (\d+)\s+│ (\d+)\s+│", proc.stdout)
+    assert len(rows) == 2 and all(int(n) >= 300 and (e, j) == ("0", "0") for _, n, e, j in rows), proc.stdout

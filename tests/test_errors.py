@@ -233,3 +233,14 @@ def test_a_bug_is_a_json_500_not_plain_text():
     client = TestClient(Starlette(routes=[Route("/x", broken)], exception_handlers=HANDLERS), raise_server_exceptions=False)
     answer = client.get("/x")
     assert answer.status_code == 500 and "this is a bug" in answer.json()["detail"] and "KeyError" in answer.json()["detail"]
+
+
+def test_a_state_update_for_an_unknown_subgraph_is_a_400():
+    """Found by benchmarks/fuzz.py: LangGraph's "Subgraph <ns> not found" was a 500."""
+    from mock_server.testing import MockServer
+
+    with MockServer() as server:
+        tid = httpx.post(f"{server.url}/threads", json={}).json()["thread_id"]
+        httpx.post(f"{server.url}/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "x"}})
+        answer = httpx.post(f"{server.url}/threads/{tid}/state", json={"values": None, "checkpoint": {"checkpoint_ns": "nope"}})
+        assert answer.status_code == 400 and "Subgraph nope not found" in answer.json()["detail"], answer.text

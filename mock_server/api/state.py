@@ -40,6 +40,10 @@ async def update_state(request: Request) -> Response:
         result = await svc.engine.update_state(assistant, thread.thread_id, body.get("values"), body.get("as_node"), checkpoint)
     except InvalidUpdateError as exc:
         raise ApiError(400, str(exc).split("\n")[0]) from None
+    except ValueError as exc:  # LangGraph: "Subgraph <ns> not found" for a checkpoint_ns the graph does not have
+        if "Subgraph" not in str(exc):
+            raise
+        raise ApiError(400, f"checkpoint.checkpoint_ns names no subgraph of this graph: {exc}") from None
     await svc.threads.refresh(thread, error=None)
     return json_response(result)
 

@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Fuzz the mock with schemathesis, from two specs, and count what matters: server errors and error bodies that
+are not JSON. Exit 1 if there is any.
+
+    .venv/bin/python benchmarks/fuzz.py                     # 5,000 generated requests per spec
+    .venv/bin/python benchmarks/fuzz.py --requests 300      # a smaller run (CI)
+
+The specs:
+- `openapi/openapi.yaml`, this project's contract (without the `admin` operations: a generated
+  `PUT /__mock__/faults` would inject server errors on purpose);
+- the official server's `/openapi.json`, saved from langgraph-api 0.16.7 in `tests/reference/`. The mock does
+  not serve every route in it (crons, store, …); those must still answer JSON 404/405, never a 5xx.
+
+For each spec, half the budget goes to generated valid and invalid requests on every operation, and half to
+schemathesis's state machine. Following the spec's OpenAPI links, the state machine reaches real threads and
+runs; the official spec has no links. The table shows, for each spec:
+- how many requests were sent;
+- how many answered 5xx, and how many error bodies (4xx/5xx) were not JSON;
+- how many requests named a thread or run that existed (an id path parameter that did not get a 404).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
+from rich.console import Console
+from rich.table import Table
+from schemathesis import GenerationMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import ROOT, server
+
+from hitl_spec import load_spec
+
+OFFICIAL_SPEC = ROOT / "tests" / "reference" / "official-openapi-langgraph-api-0.16.7.json"
+console = Console()
+
+
+class Tally:
+    def __init__(self) -> None:
+        self.requests = self.real_ids = 0
+        self.server_errors: list[str] = []
+        self.non_json: list[str] = []
+        self.slow: list[str] = []
+
+    def record(self, case: Any, response: Any, took: float = 0.0) -> None:
+        self.requests += 1
+        if took > 2:
+            self.slow.append(f"{took:.1f} s {case.operation.label}: {case.as_curl_command()[:300]}")
+        label, status = case.operation.label, response.status_code
+        content_type = (response.headers.get("content-type") or [""])[0] if isinstance(response.headers.get("content-type"), list) else response.headers.get("content-type", "")
+        if status >= 500:
+            self.server_errors.append(f"{status} {label}: {case.as_curl_command()[:300]}")
+        if status >= 400 and not str(content_type).startswith("application/json"):
+            self.non_json.append(f"{status} {label} ({content_type or 'no content type'}): {response.text[:100]!r}")
+        if "{thread_id}" in case.operation.path and status != 404:
+            self.real_ids += 1
+
+
+def _schemas(which: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    if which in ("ours", "both"):
+        ours = schemathesis.openapi.from_dict(copy.deepcopy(load_spec())).exclude(tag="admin")
+        found["openapi/openapi.yaml"] = ours
+    if which in ("official", "both"):
+        found[f"official /openapi.json ({OFFICIAL_SPEC.name})"] = schemathesis.openapi.from_dict(json.loads(OFFICIAL_SPEC.read_text()))
+    return found
+
+
+def _operations(schema: Any) -> list[Any]:
+    return [r.ok() for r in schema.get_all_operations() if hasattr(r, "ok")]
+
+
+def _timed_call(case: Any, url: str) -> tuple[Any, float]:
+    if isinstance(case.body, dict):
+        case.body.pop("after_seconds", None)  # a run scheduled hours ahead would hold a wait until the timeout
+    started = time.perf_counter()
+    response = case.call(base_url=url, timeout=60)
+    return response, time.perf_counter() - started
+
+
+def fuzz_operations(schema: Any, url: str, budget: int, tally: Tally) -> None:
+    operations = _operations(schema)
+    per = max(1, budget // (2 * len(operations)))
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @settings(max_examples=per, deadline=None, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def send(case: Any) -> None:
+                tally.record(case, *_timed_call(case, url))
+
+            try:
+                send()
+            except Unsatisfiable:
+                pass
+
+
+def fuzz_links(schema: Any, url: str, budget: int, tally: Tally) -> None:
+    """schemathesis's state machine, run until `budget` more requests were sent (runs use the `agent` graph)."""
+    spec = schema.raw_schema
+    for link in spec.get("paths", {}).get("/threads", {}).get("post", {}).get("responses", {}).get("200", {}).get("links", {}).values():
+        if link["operationId"] in ("create_run", "wait_run", "stream_run"):
+            link["requestBody"] = {"assistant_id": "agent"}
+    linked = schemathesis.openapi.from_dict(spec).exclude(tag="admin")
+    start = tally.requests
+
+    def call(self: Any, case: Any, **kwargs: Any) -> Any:
+        response, took = _timed_call(case, url)
+        tally.record(case, response, took)
+        return response
+
+    def validate_response(self: Any, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any) -> None:
+        return None  # counted in `call`; a failure here would stop the machine
+
+    try:
+        machine = type("Fuzz", (linked.as_state_machine(),), {"call": call, "validate_response": validate_response})
+    except Exception as exc:  # a spec with no links has no state machine
+        console.print(f"  no state machine for this spec ({type(exc).__name__}); generated requests instead")
+        fuzz_operations(schema, url, budget, tally)
+        return
+    rounds = 0
+    while tally.requests - start < budget and rounds < 1000:
+        rounds += 1
+        try:
+            machine.run(settings=settings(max_examples=25, stateful_step_count=10, deadline=None, database=None, suppress_health_check=list(HealthCheck)))
+        except FlakyStrategyDefinition:
+            pass  # the server's state moved on between two tries of one sequence: start new sequences
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=5000, help="generated requests per spec (default 5,000)")
+    parser.add_argument("--spec", choices=("ours", "official", "both"), default="both")
+    args = parser.parse_args()
+    table = Table(title=f"schemathesis against the mock, about {args.requests} requests per spec")
+    for column in ("spec", "requests", "5xx", "non-JSON error bodies", "on real threads/runs", "seconds"):
+        table.add_column(column)
+    problems: list[str] = []
+    with server("mock") as (url, _, _):
+        for name, schema in _schemas(args.spec).items():
+            console.print(f"fuzzing with {name} …")
+            tally, started = Tally(), time.perf_counter()
+            fuzz_operations(schema, url, args.requests // 2, tally)
+            fuzz_links(schema, url, args.requests - tally.requests, tally)
+            took = time.perf_counter() - started
+            table.add_row(name, str(tally.requests), str(len(tally.server_errors)), str(len(tally.non_json)), str(tally.real_ids), f"{took:.0f}")
+            problems += [f"{name}: {p}" for p in tally.server_errors[:10] + tally.non_json[:10]]
+            for slow in tally.slow[:5]:
+                console.print(f"[yellow]slow:[/] {slow}")
+    console.print(table)
+    for problem in problems:
+        console.print(f"[red]{problem}[/]")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
