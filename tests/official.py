@@ -7,12 +7,13 @@ Nothing is installed here: if the server is missing, the tests that need it fail
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from mock_server.testing import free_port, wait_for_ok
 ROOT = Path(__file__).resolve().parent.parent
 LANGGRAPH = ROOT / ".venv-reference" / "bin" / "langgraph"
 GRAPHS = ROOT / "fixtures" / "graphs"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes, stripped from a log tail
 
 
 @contextmanager
@@ -35,24 +37,32 @@ def official_server(timeout: float = 120) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="hitl-official-") as tmp:
         workdir = Path(tmp) / "graphs"
         shutil.copytree(GRAPHS, workdir, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
-        port = free_port()
-        log = open(Path(tmp) / "server.log", "w+")
         env = {**os.environ, "LANGGRAPH_NO_BROWSER": "1", "NO_COLOR": "1"}
-        proc = subprocess.Popen(
-            [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )
+
+        def command(port: int) -> list[str]:
+            return [str(LANGGRAPH), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)]
+
+        with dev_server("langgraph dev", command, workdir, env, Path(tmp) / "server.log", timeout) as url:
+            yield url
+
+
+@contextmanager
+def dev_server(name: str, command: Callable[[int], list[str]], cwd: Path, env: dict[str, str], log_path: Path, timeout: float) -> Iterator[str]:
+    """Run `command(port)` in its own process group on a free port, its output in `log_path`; yield the URL once
+    /ok answers; always stop the whole group. A server that does not come up raises with the log's tail."""
+    port = free_port()
+    with open(log_path, "w+") as log:
+        proc = subprocess.Popen(command(port), cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         try:
             try:
                 wait_for_ok(url, proc, timeout)
             except RuntimeError as exc:
                 log.seek(0)
-                raise RuntimeError(f"langgraph dev: {exc}\n{log.read()[-3000:]}") from None
+                raise RuntimeError(f"{name}: {exc}\n{ANSI.sub('', log.read())[-3000:]}") from None
             yield url
         finally:
             stop_group(proc)
-            log.close()
 
 
 def _group_alive(pgid: int) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -20,9 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from mock_server.testing import free_port, wait_for_ok
-
-from .official import stop_group
+from .official import dev_server
 
 ROOT = Path(__file__).resolve().parent.parent
 GRAPHS_JS = ROOT / "fixtures" / "graphs-js"
@@ -41,7 +38,6 @@ SERVER_ENV = {
     "BROWSER": "none",
     "NO_COLOR": "1",
 }
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def ensure_node_modules(timeout: float = 600) -> Path:
@@ -88,26 +84,10 @@ def official_js_server(timeout: float = 120) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="hitl-official-js-", ignore_cleanup_errors=True) as tmp:
         workdir = Path(tmp) / "graphs-js"
         _stage(workdir)
-        port = free_port()
-        log = open(Path(tmp) / "server.log", "w+")
         env = {**os.environ, **SERVER_ENV}
-        proc = subprocess.Popen(
-            [str(CLI), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port), "--config", str(workdir / "langgraph.json")],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            try:
-                wait_for_ok(url, proc, timeout)
-            except RuntimeError as exc:
-                log.seek(0)
-                raise RuntimeError(f"langgraphjs dev: {exc}\n{ANSI.sub('', log.read())[-3000:]}") from None
+
+        def command(port: int) -> list[str]:
+            return [str(CLI), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port), "--config", str(workdir / "langgraph.json")]
+
+        with dev_server("langgraphjs dev", command, workdir, env, Path(tmp) / "server.log", timeout) as url:
             yield url
-        finally:
-            stop_group(proc)
-            log.close()
