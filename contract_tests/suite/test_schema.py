@@ -5,7 +5,6 @@ conforming responses at every step."""
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
@@ -26,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contract_tests.client import Client
-from contract_tests.plugin import clause, sent_headers
+from contract_tests.linked import drop_slow_fields, linked_schema
+from contract_tests.plugin import SHARDS, clause, sent_headers
 from hitl_spec import load_spec
 
 SCHEMA = schemathesis.openapi.from_dict(load_spec())
@@ -46,8 +46,6 @@ def _operations() -> list[APIOperation[Any, Any, Any, Any]]:
 OPERATIONS = _operations()
 LABELS = [op.label for op in OPERATIONS]
 VALID_CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance, response_schema_conformance]
-# Server-side time the fuzzer must not ask for: a generated `after_seconds` would park a run for hours.
-SLOW_FIELDS = ("after_seconds",)
 
 
 # A `values` filter on thread search/count makes the official dev server answer 500 whenever a thread has
@@ -57,8 +55,9 @@ KNOWN_500_FILTERS = {"POST /threads/search": ("values",), "POST /threads/count":
 
 
 def _tame(case: Case[Any]) -> Case[Any]:
+    drop_slow_fields(case)
     if isinstance(case.body, dict):
-        for key in (*SLOW_FIELDS, *KNOWN_500_FILTERS.get(case.operation.label, ())):
+        for key in KNOWN_500_FILTERS.get(case.operation.label, ()):
             case.body.pop(key, None)
     return case
 
@@ -96,22 +95,6 @@ def test_invalid_requests_never_get_a_server_error(label, hitl_url, hitl_profile
     _run(label, GenerationMode.NEGATIVE, [not_a_server_error], hitl_url, sent_headers(request.config), hitl_profile.schema_examples, client)
 
 
-# The spec's links carry the real ids; the run operations also need a graph the server serves, so the suite merges
-# the `agent` fixture graph into the bodies that schemathesis generates for them.
-RUN_LINKS = ("CreateRun", "WaitRun", "StreamRun")
-SHARDS = range(4)
-
-
-def _linked_schema() -> Any:
-    spec = copy.deepcopy(load_spec())
-    links = spec["paths"]["/threads"]["post"]["responses"]["200"]["links"]
-    for name in RUN_LINKS:
-        links[name]["requestBody"] = {"assistant_id": "agent"}
-    schema = schemathesis.openapi.from_dict(spec).exclude(tag="admin")
-    schema.config.generation.update(modes=[GenerationMode.POSITIVE])
-    return schema
-
-
 def _linked_machine(url: str, headers: dict[str, str], client: Client) -> Any:
     """schemathesis's state machine over the linked operations, sending to `url` and checking every response."""
 
@@ -125,7 +108,7 @@ def _linked_machine(url: str, headers: dict[str, str], client: Client) -> Any:
         case.validate_response(response, checks=VALID_CHECKS)
 
     methods = {"get_call_kwargs": get_call_kwargs, "call": call, "validate_response": validate_response}
-    return type("LinkedOperations", (_linked_schema().as_state_machine(),), methods)
+    return type("LinkedOperations", (linked_schema(load_spec()).as_state_machine(),), methods)
 
 
 @clause("HITL-SCHEMA-001")
@@ -134,7 +117,7 @@ def test_linked_sequences_get_conforming_responses(shard, hitl_url, hitl_profile
     needs(graphs=("agent",))
     machine = seed(shard)(_linked_machine(hitl_url, sent_headers(request.config), client))
     try:
-        machine.run(settings=settings(max_examples=hitl_profile.share(len(SHARDS)), stateful_step_count=hitl_profile.steps, deadline=None, database=None, suppress_health_check=list(HealthCheck)))
+        machine.run(settings=settings(max_examples=hitl_profile.share(), stateful_step_count=hitl_profile.steps, deadline=None, database=None, suppress_health_check=list(HealthCheck)))
     except FlakyStrategyDefinition:
         # The server answered a replayed sequence differently (its state had moved on), so Hypothesis stopped this
         # shard. Not a verdict on the server; the responses it did check stand.

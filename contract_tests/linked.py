@@ -1,0 +1,35 @@
+"""The spec ready for schemathesis: its OpenAPI links carry the real thread and run ids from one response to the
+next request, and the run operations they lead to get the `agent` fixture graph, merged into the bodies
+schemathesis generates (a run needs a graph the server serves). Used by HITL-SCHEMA-001 and benchmarks/fuzz.py."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import schemathesis
+from schemathesis import GenerationMode
+
+RUN_LINKS = ("CreateRun", "WaitRun", "StreamRun")  # the links from POST /threads to the three ways to start a run
+# Server-side time a generated request must not ask for: `after_seconds` would park a run for hours (and a wait on it).
+SLOW_FIELDS = ("after_seconds",)
+
+
+def linked_schema(spec: dict[str, Any], modes: Sequence[GenerationMode] = (GenerationMode.POSITIVE,)) -> Any:
+    """A schemathesis schema of `spec` (a copy) without hitl-mock's `admin` operations, whose run links name the
+    `agent` graph, generating in `modes`. A spec without those links is used as it is."""
+    spec = copy.deepcopy(spec)
+    links = spec.get("paths", {}).get("/threads", {}).get("post", {}).get("responses", {}).get("200", {}).get("links", {})
+    for name in RUN_LINKS:
+        if name in links:
+            links[name]["requestBody"] = {"assistant_id": "agent"}
+    schema = schemathesis.openapi.from_dict(spec).exclude(tag="admin")
+    schema.config.generation.update(modes=list(modes))
+    return schema
+
+
+def drop_slow_fields(case: Any) -> None:
+    if isinstance(case.body, dict):
+        for key in SLOW_FIELDS:
+            case.body.pop(key, None)
