@@ -25,7 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from .capabilities import Scope
 from .clauses import CLAUSES
-from .plugin import PROFILES, REPORT, SUITE, headers_from
+from .plugin import PROFILES, REPORT, SUITE, request_headers
 from .render import print_report
 from .report import Report, collect, mark_incomplete
 
@@ -200,7 +200,7 @@ def run(
     headers = [*(header or []), *(h for h in os.environ.get("HITL_HEADERS", "").splitlines() if h.strip())]
     try:
         scope = Scope.chosen(capabilities, skip_capability or [])
-        sent = {**headers_from(headers), **({"x-api-key": api_key} if api_key else {})}
+        sent = request_headers(headers, api_key)
     except ValueError as exc:
         raise fail(str(exc)) from None
     _reachable(url, sent)

@@ -86,16 +86,14 @@ class Client:
     so that `cleanup` can remove them."""
 
     base_url: str
-    api_key: str | None = None
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # sent with every request (x-api-key, Authorization, ...); kept out of repr, which assertion messages show
     timeout: float = 120.0
-    headers: dict[str, str] = field(default_factory=dict)  # sent with every request (e.g. Authorization)
     transcript: list[Exchange] = field(default_factory=list)
     schema_problems: list[str] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        headers = {**self.headers, **({"x-api-key": self.api_key} if self.api_key else {})}
-        self._http = httpx.Client(base_url=self.base_url.rstrip("/"), timeout=self.timeout, headers=headers, verify=tls_context())
+        self._http = httpx.Client(base_url=self.base_url.rstrip("/"), timeout=self.timeout, headers=self.headers, verify=tls_context())
 
     def reset(self) -> None:
         """Forget the transcript (at the start of each example, so a failure shows only its own exchanges)."""

@@ -39,10 +39,14 @@ class Profile:
     schema_examples: int
     shrink_seconds: int  # how long Hypothesis may shrink one failure (each try replays requests on the server)
 
-    def share(self, shards: int) -> int:
-        """Examples per shard when a property check is split into `shards` seeded parts that run at once."""
-        return -(-self.examples // shards)
+    def share(self) -> int:
+        """Examples per shard: a property check is split into len(SHARDS) seeded parts that run at once."""
+        return -(-self.examples // len(SHARDS))
 
+
+# Each property check is split into seeded shards that share its examples. They are independent checks, so the
+# workers run them at once: against a server that takes a second per run, one unsplit model check took a minute.
+SHARDS = range(4)
 
 PROFILES = {
     "quick": Profile("quick", examples=3, steps=5, schema_examples=2, shrink_seconds=20),
@@ -95,10 +99,13 @@ def headers_from(values: list[str]) -> dict[str, str]:
     return found
 
 
+def request_headers(values: list[str], api_key: str | None) -> dict[str, str]:
+    """What every request of the suite carries: the `Name: value` headers and, with an API key, x-api-key."""
+    return {**headers_from(values), **({"x-api-key": api_key} if api_key else {})}
+
+
 def sent_headers(config: pytest.Config) -> dict[str, str]:
-    """What every request of the suite carries: the --hitl-header values and, with --hitl-api-key, x-api-key."""
-    key = config.getoption("hitl_api_key")
-    return {**headers_from(config.getoption("hitl_header")), **({"x-api-key": key} if key else {})}
+    return request_headers(config.getoption("hitl_header"), config.getoption("hitl_api_key"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -182,7 +189,7 @@ def hitl_url(request: pytest.FixtureRequest) -> str:
 
 
 def new_client(config: pytest.Config, url: str) -> Client:
-    return Client(url, config.getoption("hitl_api_key"), headers=headers_from(config.getoption("hitl_header")))
+    return Client(url, headers=sent_headers(config))
 
 
 @pytest.fixture(scope="session")
@@ -308,4 +315,4 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         print_report(report, Console(file=tw._file, force_terminal=tw.hasmarkup, width=max(120, tw.fullwidth)))
 
 
-__all__ = ["PROFILES", "Profile", "clause"]
+__all__ = ["PROFILES", "SHARDS", "Profile", "clause"]

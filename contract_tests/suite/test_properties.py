@@ -13,12 +13,9 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, 
 
 from contract_tests.client import pending as pending_interrupts
 from contract_tests.client import pending_ids, surfaces
-from contract_tests.plugin import clause
+from contract_tests.plugin import SHARDS, clause
 from contract_tests.strategies import BIG_INTEGERS, json_values, resume_values, same_json
 
-# Each property check is split into seeded shards that share its examples. They are independent checks, so the
-# workers run them at once: against a server that takes a second per run, one unsplit model check took a minute.
-SHARDS = range(4)
 # Tried first, in every profile, by shard 0: the values the clause names (nesting, unicode, large numbers, empty
 # containers), so that even the quick profile covers them.
 EDGE = {"ключ": ["日本語", "emoji 🎉", "", "tab\tquote\"back\\"], "n": -(2**53 - 1), "f": 1.5e-300, "e": {}, "l": [[], {}], "t": True}
@@ -30,7 +27,7 @@ def test_interrupt_values_round_trip(client, needs, hitl_profile, shard):
     needs(graphs=("agent",))
 
     @seed(shard)
-    @settings(max_examples=hitl_profile.share(len(SHARDS)))
+    @settings(max_examples=hitl_profile.share())
     @given(value=json_values())
     def check(value: Any) -> None:
         _interrupt_round_trip(client, value)
@@ -68,7 +65,7 @@ def test_resume_values_round_trip(client, needs, hitl_profile, shard):
     needs(graphs=("agent",))
 
     @seed(shard)
-    @settings(max_examples=hitl_profile.share(len(SHARDS)))
+    @settings(max_examples=hitl_profile.share())
     @given(value=resume_values())
     def check(value: Any) -> None:
         _resume_round_trip(client, value)
@@ -213,4 +210,4 @@ def _machine(client: Any) -> type[RuleBasedStateMachine]:
 def test_random_sequences_follow_the_model(client, needs, hitl_profile, shard):
     needs(graphs=("agent", "multi"))
     machine = seed(shard)(_machine(client))
-    run_state_machine_as_test(machine, settings=settings(max_examples=hitl_profile.share(len(SHARDS)), stateful_step_count=hitl_profile.steps))
+    run_state_machine_as_test(machine, settings=settings(max_examples=hitl_profile.share(), stateful_step_count=hitl_profile.steps))
