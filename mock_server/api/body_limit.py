@@ -20,11 +20,14 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.isdigit() and int(length) > self.limit:
-            await self._refuse(scope, receive, send)
+        length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is not None and length.isdigit():  # the server reads no more than the declared length
+            if int(length) > self.limit:
+                await self._refuse(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
-        seen, started = 0, False
+        seen, started = 0, False  # a chunked body: count what arrives
 
         async def counting_receive() -> Message:
             nonlocal seen
