@@ -218,6 +218,13 @@ class Engine:
     def delete_thread(self, thread_id: str) -> None:
         self.checkpointer.delete_thread(thread_id)
 
+    def drop_orphan_writes(self, thread_id: str) -> None:
+        """Remove a thread's pending writes that belong to no checkpoint it has (left by a cancelled run)."""
+        saver = self.checkpointer
+        live = {(ns, cid) for ns, cps in saver.storage.get(thread_id, {}).items() for cid in cps}
+        for key in [k for k in saver.writes if k[0] == thread_id and (k[1], k[2]) not in live]:
+            del saver.writes[key]
+
     def clear_checkpoints(self) -> None:
         saver = self.checkpointer
         saver.storage.clear()

@@ -6,6 +6,7 @@ process (as the tests do).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ from .runs.scheduler import Scheduler
 from .scenarios import LoadedGraph
 from .settings import Settings
 from .store import Store
-from .threads import Threads
+from .threads import Threads, discard
+
+UNWIND_SECONDS = 10.0  # how long a reset waits for cancelled runs to unwind before it answers
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,18 @@ class Services:
         return cls(settings, controls, engine, store, threads, scheduler, Journal(settings.journal_limit))
 
     async def reset(self) -> None:
-        """Forget every thread, run, checkpoint and journal entry; deviations, faults and graphs stay."""
-        await self.scheduler.stop_all()
+        """Forget every thread, run, checkpoint and journal entry; deviations, faults and graphs stay.
+
+        Everything is forgotten at once, before any `await`, so a thread created while the cancelled runs unwind
+        belongs to the new, empty mock and survives; answers once those runs have unwound."""
+        thread_ids = list(self.store.threads)
+        tasks = discard(self.store.runs.values())
         self.store.clear()
         self.engine.clear_checkpoints()
         self.journal.clear()
+        self.threads.forget_after(tasks, thread_ids)
+        if tasks:
+            await asyncio.wait(tasks, timeout=UNWIND_SECONDS)
 
 
 def services(conn: HTTPConnection) -> Services:

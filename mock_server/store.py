@@ -33,10 +33,19 @@ class Thread:
     interrupts: dict[str, list[dict[str, Any]]] | None = None
     has_run: bool = False
     graph_id: str | None = None
+    # Runtime, never on the wire: held while a run or a state write changes the thread's checkpoints (made when
+    # first needed), so a run created during a state update starts from the updated state.
+    writer: asyncio.Lock | None = None
 
     def __post_init__(self) -> None:
         self.updated_at = self.updated_at or self.created_at
         self.state_updated_at = self.state_updated_at or self.created_at
+
+    def lock(self) -> asyncio.Lock:
+        """The lock runs and state writes hold while they change this thread's checkpoints."""
+        if self.writer is None:
+            self.writer = asyncio.Lock()
+        return self.writer
 
 
 @dataclass(slots=True)

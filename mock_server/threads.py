@@ -3,7 +3,9 @@ delete, which graph a thread belongs to, and its values, interrupts and status a
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from langgraph.errors import InvalidUpdateError
@@ -11,7 +13,7 @@ from langgraph.errors import InvalidUpdateError
 from .controls import Controls
 from .engine import Assistant, Engine
 from .errors import ApiError, invalid_uuid
-from .store import Store, Thread
+from .store import Run, Store, Thread
 from .streams import CheckpointEvent
 from .types import ThreadStatus
 from .wire import is_uuid, now_iso, thread_interrupts, uuid7
@@ -71,19 +73,40 @@ class Threads:
 
     async def apply_supersteps(self, thread: Thread, assistant: Assistant, supersteps: list[dict[str, Any]]) -> None:
         """`ThreadCreate.supersteps`: each superstep's updates applied as one step, with LangGraph's bulk update."""
-        try:
-            await self.engine.bulk_update_state(assistant, thread.thread_id, supersteps)
-        except (InvalidUpdateError, ValueError) as exc:
-            raise ApiError(400, str(exc).split("\n")[0]) from None
-        await self.refresh(thread)
+        async with thread.lock():
+            try:
+                await self.engine.bulk_update_state(assistant, thread.thread_id, supersteps)
+            except (InvalidUpdateError, ValueError) as exc:
+                raise ApiError(400, str(exc).split("\n")[0]) from None
+            await self.refresh(thread)
         thread.config = {}
 
     def delete(self, thread: Thread) -> None:
-        for run in self.store.remove_thread(thread.thread_id):
-            if run.task is not None and not run.task.done():
-                run.discarded = True
-                run.task.cancel()
+        """Forget a thread, stop its runs and remove its checkpoints."""
+        tasks = discard(self.store.remove_thread(thread.thread_id))
         self.engine.delete_thread(thread.thread_id)
+        self.forget_after(tasks, [thread.thread_id])
+
+    def forget_after(self, tasks: list[asyncio.Task[None]], thread_ids: list[str]) -> None:
+        """Once `tasks` (runs of deleted threads, cancelled) have unwound, remove those threads' checkpoints again:
+        LangGraph flushes a finished task's pending writes while a cancelled run unwinds, after the delete. A
+        thread created again with the same id meanwhile keeps its checkpoints; only writes no checkpoint of it
+        owns are removed."""
+        remaining = len(tasks)
+
+        def unwound(_: object) -> None:
+            nonlocal remaining
+            remaining -= 1
+            if remaining:
+                return
+            for thread_id in thread_ids:
+                if thread_id in self.store.threads:
+                    self.engine.drop_orphan_writes(thread_id)
+                else:
+                    self.engine.delete_thread(thread_id)
+
+        for task in tasks:
+            task.add_done_callback(unwound)
 
     async def refresh(self, thread: Thread, *, error: dict[str, Any] | None = None, checkpoint: CheckpointEvent | None = None) -> None:
         """Set a thread's values, interrupts and status after a run or a state update.
@@ -113,6 +136,17 @@ class Threads:
                 thread.status = _status(failed, bool(snapshot.next))
         if self.store.active_runs(thread.thread_id):
             thread.status = ThreadStatus.BUSY
+
+
+def discard(runs: Iterable[Run]) -> list[asyncio.Task[None]]:
+    """Cancel the live tasks of runs whose thread is gone (nothing they do is written back); returns the tasks."""
+    tasks = []
+    for run in runs:
+        if run.task is not None and not run.task.done():
+            run.discarded = True
+            run.task.cancel()
+            tasks.append(run.task)
+    return tasks
 
 
 def _status(failed: bool, pending: bool) -> ThreadStatus:

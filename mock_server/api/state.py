@@ -36,15 +36,16 @@ async def update_state(request: Request) -> Response:
     checkpoint = dict(body.get("checkpoint") or {})
     if body.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = body["checkpoint_id"]
-    try:
-        result = await svc.engine.update_state(assistant, thread.thread_id, body.get("values"), body.get("as_node"), checkpoint)
-    except InvalidUpdateError as exc:
-        raise ApiError(400, str(exc).split("\n")[0]) from None
-    except ValueError as exc:  # LangGraph: "Subgraph <ns> not found" for a checkpoint_ns the graph does not have
-        if "Subgraph" not in str(exc):
-            raise
-        raise ApiError(400, f"checkpoint.checkpoint_ns names no subgraph of this graph: {exc}") from None
-    await svc.threads.refresh(thread, error=None)
+    async with thread.lock():  # a run created while this writes waits for it (executor.py takes the same lock)
+        try:
+            result = await svc.engine.update_state(assistant, thread.thread_id, body.get("values"), body.get("as_node"), checkpoint)
+        except InvalidUpdateError as exc:
+            raise ApiError(400, str(exc).split("\n")[0]) from None
+        except ValueError as exc:  # LangGraph: "Subgraph <ns> not found" for a checkpoint_ns the graph does not have
+            if "Subgraph" not in str(exc):
+                raise
+            raise ApiError(400, f"checkpoint.checkpoint_ns names no subgraph of this graph: {exc}") from None
+        await svc.threads.refresh(thread, error=None)
     return json_response(result)
 
 

@@ -44,10 +44,12 @@ class Executor:
     async def execute(self, run: Run) -> None:
         """Run `run` to its end. Its outcome is in `run.result`, its status and its thread; nothing raises."""
         thread = self.store.threads[run.thread_id]
-        snapshot = self.engine.take_snapshot(run.thread_id)
+        snapshot: CheckpointSnapshot | None = None
         outcome = Outcome()
         try:
-            await self._run(run, thread, outcome)
+            async with thread.lock():  # after any state update under way (api/state.py)
+                snapshot = self.engine.take_snapshot(run.thread_id)
+                await self._run(run, thread, outcome)
             run.set_status(RunStatus.SUCCESS)
         except asyncio.CancelledError:
             if not run.discarded:
@@ -116,12 +118,14 @@ class Executor:
             raise TypeError("'NoneType' object is not iterable")
         return to_command(command)
 
-    def _cancelled(self, run: Run, snapshot: CheckpointSnapshot) -> dict[str, Any]:
-        """A cancel's effect on the run and its checkpoints; the error the thread then shows."""
+    def _cancelled(self, run: Run, snapshot: CheckpointSnapshot | None) -> dict[str, Any]:
+        """A cancel's effect on the run and its checkpoints (no snapshot: cancelled before it began); the error the
+        thread then shows."""
         where = f"via POST /threads/{run.thread_id}/runs/{run.run_id}/cancel"
         run.set_status(RunStatus.INTERRUPTED)
         if run.cancel_action == CancelAction.ROLLBACK:
-            self.engine.restore(snapshot)
+            if snapshot is not None:
+                self.engine.restore(snapshot)
             self.store.remove_run(run)
             return {"error": "UserRollback", "message": f"rollback requested {where}"}
         return {"error": "UserInterrupt", "message": f"interrupt requested {where}"}
