@@ -7,6 +7,7 @@ deviations that change every JSON answer, one layer).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 
@@ -37,7 +38,9 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(svc.sweeper.run(settings.sweep_seconds), name="hitl-mock-ttl-sweeper")
         yield
+        sweeper.cancel()
         await svc.scheduler.stop_all()
 
     middleware = [

@@ -15,6 +15,7 @@ from .types import InterruptFormat
 
 if TYPE_CHECKING:
     from .scenarios import LoadedGraph
+    from .settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -64,9 +65,9 @@ def serve(
         str | None, typer.Option("--admin-token", envvar="HITL_MOCK_ADMIN_TOKEN", help="Require this token on /__mock__/ (Authorization: Bearer or x-admin-token).")
     ] = None,
     max_body: Annotated[str, typer.Option("--max-body", help="Largest request body accepted, in bytes or with K, M or G (413 beyond).")] = "16M",
-    deviate: Annotated[
-        list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")
-    ] = None,
+    max_threads: Annotated[int | None, typer.Option("--max-threads", min=1, help="Keep at most this many threads (least recently used idle ones evicted).")] = None,
+    journal_size: Annotated[str, typer.Option("--journal-size", help="Bytes of requests the journal keeps (oldest dropped first), with K, M or G.")] = "64M",
+    deviate: Annotated[list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")] = None,
 ) -> None:
     """Start the mock server."""
     from .deviations import check_names
@@ -77,38 +78,52 @@ def serve(
         faults = parse_faults(_read_faults(faults_file)) if faults_file else []
     except ValueError as exc:
         raise fail(f"{faults_file}: {exc}" if faults_file and "deviation" not in str(exc) else str(exc)) from None
-    limit = _size(max_body)
+    limit = _size(max_body, "--max-body")
+    journal_bytes = _size(journal_size, "--journal-size")
     loaded = _load_graphs(scenarios, graphs)
     if interrupt_format not in tuple(InterruptFormat):
         raise fail(f"--interrupt-format must be current or legacy, not {interrupt_format!r}")
     _check_port(host, port)
+    from .settings import Settings
 
+    settings = Settings(
+        api_url=f"http://{host}:{port}",
+        deviations=frozenset(deviations),
+        admin=admin,
+        admin_token=admin_token or None,
+        max_body=limit,
+        max_threads=max_threads,
+        journal_bytes=journal_bytes,
+        faults=tuple(faults),
+        interrupt_format=InterruptFormat(interrupt_format),
+    )
+    _run(loaded, settings, host, port, log_level)
+
+
+def _run(loaded: list[LoadedGraph], settings: Settings, host: str, port: int, log_level: str) -> None:
+    """Say what is served (and warn about what is open or deviating), then serve it until stopped."""
     import uvicorn
 
     from .app import create_app
-    from .settings import Settings
 
-    url = f"http://{host}:{port}"
-    settings = Settings(
-        api_url=url, deviations=frozenset(deviations), admin=admin, admin_token=admin_token or None, max_body=limit, faults=tuple(faults), interrupt_format=InterruptFormat(interrupt_format)
-    )
     application = create_app(loaded, settings)
+    url = settings.api_url
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(g.graph_id for g in loaded)}) on [bold]{url}[/]")
-    if admin and not admin_token and host not in ("127.0.0.1", "localhost", "::1"):
+    if settings.admin and not settings.admin_token and host not in ("127.0.0.1", "localhost", "::1"):
         out.print(f"[yellow]warning:[/] the admin API (/__mock__/: reset, scenarios, faults) is open to anyone who can reach {host}; set --admin-token or --no-admin")
-    if deviations:
-        out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(deviations))}")
+    if settings.deviations:
+        out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(settings.deviations))}")
     uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)
 
 
-def _size(text: str) -> int:
+def _size(text: str, option: str) -> int:
     """`16M`, `512K`, `1G` or a plain byte count; a one-line error otherwise."""
     units = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
     number, unit = text.strip().upper().rstrip("IB"), ""
     if number and number[-1] in units:
         number, unit = number[:-1], number[-1]
     if not number.isdigit() or int(number) == 0:
-        raise fail(f"--max-body must be a positive size such as 16M, 512K or 1048576, not {text!r}")
+        raise fail(f"{option} must be a positive size such as 16M, 512K or 1048576, not {text!r}")
     return int(number) * units[unit]
 
 

@@ -218,6 +218,15 @@ class Engine:
     def delete_thread(self, thread_id: str) -> None:
         self.checkpointer.delete_thread(thread_id)
 
+    def keep_latest(self, thread_id: str) -> None:
+        """Prune a thread's checkpoints to the latest of each namespace (ids sort by time), with their writes."""
+        saver = self.checkpointer
+        for ns, cps in saver.storage.get(thread_id, {}).items():
+            latest = max(cps, default=None)
+            for cid in [c for c in cps if c != latest]:
+                del cps[cid]
+                saver.writes.pop((thread_id, ns, cid), None)
+
     def drop_orphan_writes(self, thread_id: str) -> None:
         """Remove a thread's pending writes that belong to no checkpoint it has (left by a cancelled run)."""
         saver = self.checkpointer

@@ -31,9 +31,19 @@ class Entry:
         return asdict(self)
 
 
+ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its request's bytes (counted towards `max_bytes`)
+
+
 class Journal:
-    def __init__(self, limit: int = 10_000) -> None:
-        self.entries: deque[Entry] = deque(maxlen=limit)
+    """At most `limit` entries and about `max_bytes` (each entry counts its path, query, headers and body plus
+    `ENTRY_OVERHEAD`); the oldest go first."""
+
+    def __init__(self, limit: int = 10_000, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.entries: deque[Entry] = deque()
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._sizes: deque[int] = deque()
         self._seq = 0
 
     def add(self, scope: Scope, body: bytes) -> Entry:
@@ -46,7 +56,13 @@ class Journal:
                 parsed = body.decode("utf-8", "replace")
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", []) if k.lower() not in (b"x-api-key", b"authorization", b"cookie")}
         entry = Entry(self._seq, time.time(), scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"), headers, parsed)
+        size = ENTRY_OVERHEAD + len(body) + len(entry.path) + len(entry.query) + sum(len(k) + len(v) for k, v in headers.items())
         self.entries.append(entry)
+        self._sizes.append(size)
+        self.bytes += size
+        while len(self.entries) > 1 and (len(self.entries) > self.limit or self.bytes > self.max_bytes):
+            self.entries.popleft()
+            self.bytes -= self._sizes.popleft()
         return entry
 
     def find(self, method: str | None = None, path: str | None = None, since: int | None = None) -> list[Entry]:
@@ -63,6 +79,8 @@ class Journal:
 
     def clear(self) -> None:
         self.entries.clear()
+        self._sizes.clear()
+        self.bytes = 0
 
 
 class JournalMiddleware:

@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 from .controls import Controls
 from .engine import Engine
 from .journal import Journal
+from .retention import Sweeper
 from .runs.executor import Executor
 from .runs.scheduler import Scheduler
 from .scenarios import LoadedGraph
@@ -34,18 +35,20 @@ class Services:
     threads: Threads
     scheduler: Scheduler
     journal: Journal
+    sweeper: Sweeper
 
     @classmethod
     def build(cls, graphs: Sequence[LoadedGraph], settings: Settings) -> Services:
         engine = Engine()
         for g in graphs:
             engine.register(g.graph_id, g.graph, g.source, g.description, g.faults)
-        store = Store()
+        store = Store(settings.max_threads, evicted=engine.delete_thread)
         controls = Controls(settings)
         threads = Threads(engine, store, controls)
         executor = Executor(engine, store, threads, controls)
-        scheduler = Scheduler(engine, store, executor, controls, api_url=settings.api_url)
-        return cls(settings, controls, engine, store, threads, scheduler, Journal(settings.journal_limit))
+        scheduler = Scheduler(engine, store, executor, controls, api_url=settings.api_url, settings=settings)
+        journal = Journal(settings.journal_limit, settings.journal_bytes)
+        return cls(settings, controls, engine, store, threads, scheduler, journal, Sweeper(store, threads, engine))
 
     async def reset(self) -> None:
         """Forget every thread, run, checkpoint and journal entry; deviations, faults and graphs stay.

@@ -25,6 +25,12 @@ class Settings:
     journal_limit: int = 10_000  # requests the journal keeps
     cors_origins: tuple[str, ...] = field(default=("*",))
     max_body: int = 16 * 1024 * 1024  # bytes a request body may have (413 beyond; api/body_limit.py)
+    # Bounded memory for a mock left running (retention.py, runs/broker.py, journal.py):
+    max_threads: int | None = None  # beyond it, the least recently used idle threads are evicted, checkpoints and all
+    journal_bytes: int = 64 * 1024 * 1024  # the journal drops its oldest entries beyond this many request bytes
+    sweep_seconds: float = 30.0  # how often threads whose `ttl` has passed are swept
+    replay_grace_seconds: float = 60.0  # how long a finished run keeps events for replay (resumable, or never joined)
+    stream_backlog: int = 10_000  # events a run keeps for replay, and a stream may fall behind before it is cut off
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "deviations", frozenset(check_names(set(self.deviations))))
@@ -34,3 +40,10 @@ class Settings:
             raise ValueError("max_body must be positive")
         if self.keepalive_seconds <= 0:
             raise ValueError("keepalive_seconds must be positive")
+        for name in ("journal_bytes", "sweep_seconds", "stream_backlog"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.replay_grace_seconds < 0:
+            raise ValueError("replay_grace_seconds must not be negative")
+        if self.max_threads is not None and self.max_threads < 1:
+            raise ValueError("max_threads must be at least 1")

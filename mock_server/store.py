@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ class Thread:
     # Runtime, never on the wire: held while a run or a state write changes the thread's checkpoints (made when
     # first needed), so a run created during a state update starts from the updated state.
     writer: asyncio.Lock | None = None
+    expires: float | None = None  # time.monotonic() when its `ttl` runs out (retention.py)
+    ttl_strategy: str = "delete"
 
     def __post_init__(self) -> None:
         self.updated_at = self.updated_at or self.created_at
@@ -94,15 +97,44 @@ class Run:
 
 
 class Store:
-    def __init__(self) -> None:
+    """Threads (least recently used first: `touch` moves one to the end) and runs. With `max_threads`, adding a
+    thread beyond it evicts the least recently used idle ones; `evicted` is told each id, to drop its checkpoints."""
+
+    def __init__(self, max_threads: int | None = None, evicted: Callable[[str], None] | None = None) -> None:
         self.threads: dict[str, Thread] = {}
         self.runs: dict[str, Run] = {}
         self.thread_runs: dict[str, list[str]] = {}  # run ids per thread, oldest first
+        self.max_threads = max_threads
+        self.evicted = evicted
+        self.evictions = 0
 
     def add_thread(self, thread: Thread) -> Thread:
         self.threads[thread.thread_id] = thread
         self.thread_runs.setdefault(thread.thread_id, [])
+        if self.max_threads is not None and len(self.threads) > self.max_threads:
+            self._evict(len(self.threads) - self.max_threads, keep=thread.thread_id)
         return thread
+
+    def touch(self, thread: Thread) -> None:
+        """Mark a thread as just used (the most recent, last to be evicted)."""
+        if self.max_threads is not None and thread.thread_id in self.threads:
+            self.threads[thread.thread_id] = self.threads.pop(thread.thread_id)
+
+    def _evict(self, count: int, keep: str) -> None:
+        """Forget the `count` least recently used idle threads (a thread with a pending or running run stays)."""
+        victims: list[str] = []
+        for thread_id in self.threads:  # oldest first; stops at the `count`th idle one
+            thread = self.threads[thread_id]
+            writing = thread.writer is not None and thread.writer.locked()  # a state update under way
+            if thread_id != keep and not writing and not self.active_runs(thread_id):
+                victims.append(thread_id)
+                if len(victims) == count:
+                    break
+        for thread_id in victims:
+            self.remove_thread(thread_id)
+            self.evictions += 1
+            if self.evicted is not None:
+                self.evicted(thread_id)
 
     def remove_thread(self, thread_id: str) -> list[Run]:
         """Forget a thread and its runs; returns the runs so the caller can stop the active ones."""

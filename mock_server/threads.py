@@ -54,6 +54,7 @@ class Threads:
         thread = self.store.threads.get(str(uuid.UUID(thread_id)))
         if thread is None:
             raise ApiError(404, detail or f"Thread with ID {thread_id} not found")
+        self.store.touch(thread)
         return thread
 
     def assistant_of(self, thread: Thread) -> Assistant | None:

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from ..deviations import Hook
 from ..errors import ApiError
+from ..retention import set_ttl
 from ..services import Services
 from ..store import Thread
 from ..views import thread_view
@@ -41,6 +42,7 @@ async def create_thread(request: Request) -> Response:
     body = await read_body(request)
     svc = services(request)
     thread = svc.threads.create(body.get("thread_id"), body.get("metadata"), body.get("if_exists") or "raise")
+    set_ttl(thread, body.get("ttl"))
     if body.get("supersteps"):
         try:
             assistant = svc.threads.graph_of(thread)
@@ -78,6 +80,7 @@ async def patch_thread(request: Request) -> Response:
     svc = services(request)
     thread = svc.threads.get(request.path_params["thread_id"], detail="Not Found")
     thread.metadata = {**thread.metadata, **(body.get("metadata") or {})}
+    set_ttl(thread, body.get("ttl"))
     thread.updated_at = now_iso()
     return json_response(thread_out(svc, thread))
 

@@ -2,13 +2,15 @@
 
 It keeps a replay buffer for resumable runs (`stream_resumable`, replayed after `Last-Event-ID`) and for a
 background run until its first joiner takes it, gives resumable events `<epoch ms>-<seq>` ids, and tells
-waiters when the run has finished.
+waiters when the run has finished. Memory is bounded: the replay buffer keeps the newest `limit` events and is
+dropped `grace` seconds after the run finishes, and a subscriber that falls `limit` events behind is cut off.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from ..wire import compact
@@ -24,16 +26,37 @@ class StreamEvent:
 Subscriber = asyncio.Queue[StreamEvent | None]  # None ends the stream
 
 
-class FilteredQueue(Subscriber):
-    """A subscriber queue that drops events of stream modes it did not ask for (`metadata` and `error` always pass)."""
+BACKLOG = 10_000  # default for `EventBroker.bound` (Settings.stream_backlog)
+SLOW_CONSUMER = (
+    b'{"error":"SlowConsumer","message":"this stream fell %d events behind the run and was ended; '
+    b'reconnect (with Last-Event-ID for a resumable run) or join the run for its result"}'
+)
 
-    def __init__(self, modes: set[str] | None) -> None:
+
+class FilteredQueue(Subscriber):
+    """A subscriber queue that drops events of stream modes it did not ask for (`metadata` and `error` always pass).
+
+    It holds at most `limit` events: a consumer that falls that far behind is sent one `error` event and its
+    stream ends, so a slow reader cannot grow the mock's memory without bound."""
+
+    def __init__(self, modes: set[str] | None, limit: int = BACKLOG) -> None:
         super().__init__()
         self.modes = modes | {"metadata", "error"} if modes else None
+        self.limit = limit
+        self.cut_off = False
 
     def put_nowait(self, item: StreamEvent | None) -> None:
-        if item is None or self.modes is None or item.event.split("|", 1)[0] in self.modes:
-            super().put_nowait(item)
+        if self.cut_off:
+            return
+        if item is not None and self.modes is not None and item.event.split("|", 1)[0] not in self.modes:
+            return
+        if item is not None and self.qsize() >= self.limit:
+            self.cut_off = True
+            while not self.empty():  # the reader gets the error next; what it missed is not kept for it
+                self.get_nowait()
+            super().put_nowait(StreamEvent("error", SLOW_CONSUMER % self.limit))
+            item = None
+        super().put_nowait(item)
 
 
 def event_key(event_id: str) -> tuple[int, int]:
@@ -46,17 +69,27 @@ def event_key(event_id: str) -> tuple[int, int]:
 
 
 class EventBroker:
-    __slots__ = ("_buffer", "_done", "_last_ms", "_seq", "_subscribers", "awaiting_first_join", "finished", "resumable")
+    __slots__ = ("_buffer", "_done", "_last_ms", "_seq", "_subscribers", "awaiting_first_join", "finished", "grace", "limit", "resumable")
 
     def __init__(self, resumable: bool = False) -> None:
         self.resumable = resumable
         self.awaiting_first_join = False  # a background run (POST .../runs) nobody has joined yet
         self.finished = False
-        self._buffer: list[StreamEvent] | None = None
+        self.limit = BACKLOG  # events kept for replay (the oldest go first), and a subscriber may fall behind
+        self.grace: float | None = None  # seconds a finished run keeps its replay events (None: until forgotten)
+        self._buffer: deque[StreamEvent] | None = None
         self._subscribers: list[Subscriber] | None = None
         self._done: asyncio.Event | None = None  # made only when someone waits (most runs are never waited on twice)
         self._last_ms = 0
         self._seq = 0
+
+    def bound(self, limit: int, grace: float | None) -> None:
+        self.limit, self.grace = limit, grace
+
+    def release(self) -> None:
+        """Drop the events kept for replay (a finished run's grace period is over)."""
+        self._buffer = None
+        self.awaiting_first_join = False
 
     # -- publishing -------------------------------------------------------------------------------------------
 
@@ -75,7 +108,7 @@ class EventBroker:
         item = StreamEvent(event, data, self._next_id() if self.resumable else None)
         if self.resumable or self.awaiting_first_join:
             if self._buffer is None:
-                self._buffer = []
+                self._buffer = deque(maxlen=self.limit)
             self._buffer.append(StreamEvent(event, compact(data), item.id))
         for queue in self._subscribers or ():
             queue.put_nowait(item)
@@ -89,6 +122,8 @@ class EventBroker:
         if self._done is not None:
             self._done.set()  # waiters hold the event itself; the broker need not keep it
             self._done = None
+        if self._buffer is not None and self.grace is not None:
+            asyncio.get_running_loop().call_later(self.grace, self.release)
 
     async def wait_finished(self) -> None:
         if self.finished:
@@ -112,7 +147,7 @@ class EventBroker:
         """A queue of the run's events from now on: with `last_event_id` (resumable runs), first the stored
         events after it; for the first joiner of a background run, first all it missed. With `modes`, only
         events of those stream modes (plus `metadata` and `error`)."""
-        queue = FilteredQueue(modes)
+        queue = FilteredQueue(modes, self.limit)
         for item in self._replay(last_event_id):
             queue.put_nowait(item)
         if self.finished:

@@ -16,6 +16,7 @@ from ..controls import Controls
 from ..deviations import Hook
 from ..engine import Assistant, Engine
 from ..errors import ApiError
+from ..settings import Settings
 from ..store import Run, Store, Thread
 from ..types import CancelAction, MultitaskStrategy, OnCompletion, RunStatus, ThreadStatus
 from ..wire import is_uuid, now_iso, uuid7
@@ -28,12 +29,15 @@ CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns")
 
 
 class Scheduler:
-    def __init__(self, engine: Engine, store: Store, executor: Executor, controls: Controls, *, api_url: str = "") -> None:
+    def __init__(self, engine: Engine, store: Store, executor: Executor, controls: Controls, *, api_url: str = "", settings: Settings | None = None) -> None:
         self.engine = engine
         self.store = store
         self.executor = executor
         self.controls = controls
         self.api_url = api_url
+        settings = settings or Settings()
+        self.backlog = settings.stream_backlog
+        self.replay_grace = settings.replay_grace_seconds
 
     def resolve_assistant(self, assistant_id: str) -> Assistant:
         assistant = self.engine.resolve(assistant_id)
@@ -69,6 +73,7 @@ class Scheduler:
             checkpoint={k: v for k, v in checkpoint.items() if k in CHECKPOINT_KEYS} or None,
             api_url=self.api_url,
         )
+        run.events.bound(self.backlog, self.replay_grace)
         thread.graph_id = assistant.graph_id
         if not stateless:
             thread.metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
@@ -93,6 +98,7 @@ class Scheduler:
             if payload.get("if_not_exists") != "create":
                 raise ApiError(404, "Thread or assistant not found.")
             thread = self.store.add_thread(Thread(thread_id))
+        self.store.touch(thread)
         return thread, assistant
 
     def _apply_multitask(self, thread: Thread, payload: dict[str, Any]) -> None:
