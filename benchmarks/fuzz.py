@@ -16,7 +16,9 @@ schemathesis's state machine. Following the spec's OpenAPI links, the state mach
 runs; the official spec has no links. The table shows, for each spec:
 - how many requests were sent;
 - how many answered 5xx, and how many error bodies (4xx/5xx) were not JSON;
-- how many requests named a thread or run that existed (an id path parameter that did not get a 404).
+- of the requests to served operations naming a thread (an id path parameter), how many named one that existed
+  (no 404). The generated half points three requests in four at real threads and runs from a pool (`Pool`);
+- how many requests went to operations of the official spec the mock does not serve (they must get JSON 404/405).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import FlakyStrategyDefinition, Unsatisfiable
@@ -45,9 +48,45 @@ OFFICIAL_SPEC = ROOT / "tests" / "reference" / "official-openapi-langgraph-api-0
 console = Console()
 
 
+class Pool:
+    """Real threads, each with a run at an interrupt, that generated requests are pointed at: three requests in four
+    get a real `thread_id` (and a `run_id` of that thread); the fourth keeps its generated ids, malformed or
+    unknown. A thread a request deleted (or whose run it deleted) is replaced before it is used again."""
+
+    def __init__(self, url: str, size: int = 16) -> None:
+        self.http = httpx.Client(base_url=url, timeout=60)
+        self.slots: list[tuple[str, str] | None] = [None] * size
+        self.count = 0
+        self.aimed: int | None = None  # the slot the request being sent was pointed at
+
+    def _fill(self, slot: int) -> tuple[str, str]:
+        thread_id = self.http.post("/threads", json={}).json()["thread_id"]
+        run_id = self.http.post(f"/threads/{thread_id}/runs", json={"assistant_id": "agent", "input": {"some_text": "fuzz"}}).json()["run_id"]
+        self.http.get(f"/threads/{thread_id}/runs/{run_id}/join")
+        self.slots[slot] = (thread_id, run_id)
+        return thread_id, run_id
+
+    def aim(self, case: Any) -> None:
+        self.count += 1
+        self.aimed = None
+        params = case.path_parameters
+        if not params or "thread_id" not in params or self.count % 4 == 0:
+            return
+        self.aimed = self.count % len(self.slots)
+        thread_id, run_id = self.slots[self.aimed] or self._fill(self.aimed)
+        params["thread_id"] = thread_id
+        if "run_id" in params:
+            params["run_id"] = run_id
+
+    def after(self, case: Any, status: int) -> None:
+        if self.aimed is not None and case.method.upper() == "DELETE" and status < 300:
+            self.slots[self.aimed] = None
+
+
 class Tally:
     def __init__(self) -> None:
-        self.requests = self.real_ids = 0
+        self.requests = self.real_ids = self.with_ids = self.unserved = 0
+        self.served = {(m.upper(), path) for path, ops in load_spec()["paths"].items() for m in ops}  # what the mock serves
         self.server_errors: list[str] = []
         self.non_json: list[str] = []
         self.slow: list[str] = []
@@ -62,8 +101,11 @@ class Tally:
             self.server_errors.append(f"{status} {label}: {case.as_curl_command()[:300]}")
         if status >= 400 and not str(content_type).startswith("application/json"):
             self.non_json.append(f"{status} {label} ({content_type or 'no content type'}): {response.text[:100]!r}")
-        if "{thread_id}" in case.operation.path and status != 404:
-            self.real_ids += 1
+        if (case.method.upper(), case.operation.path) not in self.served:
+            self.unserved += 1  # an operation of the official spec the mock does not serve (yet): a JSON 404/405
+        elif "{thread_id}" in case.operation.path:
+            self.with_ids += 1
+            self.real_ids += status != 404
 
 
 def _specs(which: str) -> dict[str, dict[str, Any]]:
@@ -86,7 +128,7 @@ def _timed_call(case: Any, url: str) -> tuple[Any, float]:
     return response, time.perf_counter() - started
 
 
-def fuzz_operations(schema: Any, url: str, budget: int, tally: Tally) -> None:
+def fuzz_operations(schema: Any, url: str, budget: int, tally: Tally, pool: Pool | None = None) -> None:
     operations = _operations(schema)
     per = max(1, budget // (2 * len(operations)))
     for operation in operations:
@@ -95,7 +137,12 @@ def fuzz_operations(schema: Any, url: str, budget: int, tally: Tally) -> None:
             @settings(max_examples=per, deadline=None, database=None, suppress_health_check=list(HealthCheck), derandomize=True)
             @given(case=operation.as_strategy(generation_mode=mode))
             def send(case: Any) -> None:
-                tally.record(case, *_timed_call(case, url))
+                if pool is not None:
+                    pool.aim(case)
+                response, took = _timed_call(case, url)
+                tally.record(case, response, took)
+                if pool is not None:
+                    pool.after(case, response.status_code)
 
             try:
                 send()
@@ -103,7 +150,7 @@ def fuzz_operations(schema: Any, url: str, budget: int, tally: Tally) -> None:
                 pass
 
 
-def fuzz_links(spec: dict[str, Any], url: str, budget: int, tally: Tally) -> None:
+def fuzz_links(spec: dict[str, Any], url: str, budget: int, tally: Tally, pool: Pool) -> None:
     """schemathesis's state machine, run until `budget` more requests were sent (runs use the `agent` graph)."""
     linked = linked_schema(spec, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE))
     start = tally.requests
@@ -120,7 +167,7 @@ def fuzz_links(spec: dict[str, Any], url: str, budget: int, tally: Tally) -> Non
         machine = type("Fuzz", (linked.as_state_machine(),), {"call": call, "validate_response": validate_response})
     except Exception as exc:  # a spec with no links has no state machine
         console.print(f"  no state machine for this spec ({type(exc).__name__}); generated requests instead")
-        fuzz_operations(linked, url, budget, tally)
+        fuzz_operations(linked, url, budget, tally, pool)
         return
     rounds = 0
     while tally.requests - start < budget and rounds < 1000:
@@ -137,17 +184,18 @@ def main() -> int:
     parser.add_argument("--spec", choices=("ours", "official", "both"), default="both")
     args = parser.parse_args()
     table = Table(title=f"schemathesis against the mock, about {args.requests} requests per spec")
-    for column in ("spec", "requests", "5xx", "non-JSON error bodies", "on real threads/runs", "seconds"):
+    for column in ("spec", "requests", "5xx", "non-JSON error bodies", "naming a real thread/run (of those naming one)", "to routes not served", "seconds"):
         table.add_column(column)
     problems: list[str] = []
     with server("mock") as (url, _, _):
         for name, spec in _specs(args.spec).items():
             console.print(f"fuzzing with {name} …")
             tally, started = Tally(), time.perf_counter()
-            fuzz_operations(schemathesis.openapi.from_dict(spec).exclude(tag="admin"), url, args.requests // 2, tally)
-            fuzz_links(spec, url, args.requests - tally.requests, tally)
+            pool = Pool(url)
+            fuzz_operations(schemathesis.openapi.from_dict(spec).exclude(tag="admin"), url, args.requests // 2, tally, pool)
+            fuzz_links(spec, url, args.requests - tally.requests, tally, pool)
             took = time.perf_counter() - started
-            table.add_row(name, str(tally.requests), str(len(tally.server_errors)), str(len(tally.non_json)), str(tally.real_ids), f"{took:.0f}")
+            table.add_row(name, str(tally.requests), str(len(tally.server_errors)), str(len(tally.non_json)), f"{tally.real_ids:,} of {tally.with_ids:,} ({tally.real_ids / max(1, tally.with_ids):.0%})", f"{tally.unserved:,}", f"{took:.0f}")
             problems += [f"{name}: {p}" for p in tally.server_errors[:10] + tally.non_json[:10]]
             for slow in tally.slow[:5]:
                 console.print(f"[yellow]slow:[/] {slow}")

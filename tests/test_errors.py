@@ -244,3 +244,21 @@ def test_a_state_update_for_an_unknown_subgraph_is_a_400():
         httpx.post(f"{server.url}/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "x"}})
         answer = httpx.post(f"{server.url}/threads/{tid}/state", json={"values": None, "checkpoint": {"checkpoint_ns": "nope"}})
         assert answer.status_code == 400 and "Subgraph nope not found" in answer.json()["detail"], answer.text
+
+
+def test_history_before_takes_both_checkpoint_shapes_and_refuses_bad_ones(mock):
+    """Found by benchmarks/fuzz.py once generated requests reached real threads: a `before` with no `configurable`
+    (the spec's `CheckpointConfig`, the SDKs' `Checkpoint`) or with a non-string id answered 500."""
+    with httpx.Client(base_url=mock.url) as http:
+        tid = new_thread(http)
+        http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "x"}})
+        history = http.post(f"/threads/{tid}/history", json={"limit": 10}).json()
+        head, older = history[0]["checkpoint"]["checkpoint_id"], [h["checkpoint"]["checkpoint_id"] for h in history[1:]]
+        for before in ({"checkpoint_id": head}, {"configurable": {"checkpoint_id": head}}):
+            answer = http.post(f"/threads/{tid}/history", json={"limit": 10, "before": before})
+            assert answer.status_code == 200, answer.text
+            assert [h["checkpoint"]["checkpoint_id"] for h in answer.json()] == older
+        unbounded = http.post(f"/threads/{tid}/history", json={"limit": 10, "before": {"checkpoint_ns": ""}})
+        assert len(unbounded.json()) == len(history)
+        assert "checkpoint_id must be a string" in detail(http.post(f"/threads/{tid}/history", json={"before": {"configurable": {"checkpoint_id": 5}}}), 422)
+        assert "must be an object" in detail(http.post(f"/threads/{tid}/history", json={"before": {"configurable": []}}), 422)

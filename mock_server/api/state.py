@@ -70,7 +70,25 @@ async def get_history(request: Request) -> Response:
 
 async def post_history(request: Request) -> Response:
     body = await read_body(request)
-    return await _history(request, int(body.get("limit", 10)), body.get("before"), body.get("metadata"), body.get("checkpoint"))
+    return await _history(request, int(body.get("limit", 10)), _before(body.get("before")), body.get("metadata"), body.get("checkpoint"))
+
+
+def _before(before: Any) -> Any:
+    """`before` as LangGraph takes it. The spec's `CheckpointConfig` (`{"checkpoint_id": …}`, what the SDKs send) and
+    a config (`{"configurable": {"checkpoint_id": …}}`) both name a checkpoint; with no `checkpoint_id`, nothing
+    bounds the history. (The official server 0.16.7 answers a plain-text 500, or drops the connection, for every
+    `before` object: measured with both shapes. README, "deliberate differences".)"""
+    if before is None:
+        return None
+    configurable = before.get("configurable", before)
+    if not isinstance(configurable, dict):
+        raise ApiError(422, "before.configurable must be an object naming a checkpoint_id")
+    checkpoint_id = configurable.get("checkpoint_id")
+    if checkpoint_id is None:
+        return None
+    if not isinstance(checkpoint_id, str):
+        raise ApiError(422, "before.checkpoint_id must be a string")
+    return {"configurable": {"checkpoint_id": checkpoint_id}}
 
 
 routes = [
