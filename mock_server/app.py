@@ -1,8 +1,8 @@
 """The app factory: `create_app(graphs, settings)` assembles one mock from its parts.
 
 Routes come from the routers in `api/` (plain lists), errors from `api/errors.py`, and the middleware is, from
-the outside in: the admin guard (api/admin_guard.py), CORS, the body limit, the request journal (unless `settings.admin` is off), and the controls (HTTP faults and the
-deviations that change every JSON answer, one layer).
+the outside in: the admin guard (api/admin_guard.py), CORS, the body limit, the request journal (unless `settings.admin` is off),
+auth (auth.py, when `settings.auth` is set), and the controls (HTTP faults and the deviations that change every JSON answer, one layer).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .api.admin_guard import AdminGuard
 from .api.body_limit import BodyLimit
 from .api.errors import HANDLERS
 from .api.middleware import CORS, CORS_OPTIONS, ControlsMiddleware
+from .auth import AuthMiddleware
 from .journal import JournalMiddleware
 from .scenarios import LoadedGraph
 from .services import Services
@@ -48,6 +49,7 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
         Middleware(CORS, allow_origins=list(settings.cors_origins), **CORS_OPTIONS),
         Middleware(BodyLimit, limit=settings.max_body),
         *([Middleware(JournalMiddleware, journal=svc.journal)] if settings.admin else []),
+        *([Middleware(AuthMiddleware, mode=settings.auth)] if settings.auth else []),
         Middleware(ControlsMiddleware, faults=svc.controls.faults, deviations=svc.controls.deviations),
     ]
     app = Starlette(

@@ -14,12 +14,18 @@ from . import __version__
 from .types import InterruptFormat
 
 if TYPE_CHECKING:
+    from .auth import AuthMode
     from .scenarios import LoadedGraph
     from .settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
+AUTH_HELP = (
+    "Auth as a deployment answers it. With api-key:KEY every request needs x-api-key: KEY (403 otherwise, as on LangGraph Platform). "
+    "With a users YAML file (users: {TOKEN: IDENTITY, ...}) it is custom auth, Authorization: Bearer TOKEN (401 otherwise), "
+    "and each user sees only their own threads and runs. /ok, /info, /openapi.json and /__mock__/ stay open."
+)
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     err.print(f"[bold red]hitl-mock:[/] {message}")
@@ -68,6 +74,7 @@ def serve(
     max_threads: Annotated[int | None, typer.Option("--max-threads", min=1, help="Keep at most this many threads (least recently used idle ones evicted).")] = None,
     journal_size: Annotated[str, typer.Option("--journal-size", help="Bytes of requests the journal keeps (oldest dropped first), with K, M or G.")] = "64M",
     deviate: Annotated[list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")] = None,
+    auth: Annotated[str | None, typer.Option("--auth", envvar="HITL_MOCK_AUTH", help=AUTH_HELP)] = None,
 ) -> None:
     """Start the mock server."""
     from .deviations import check_names
@@ -96,8 +103,21 @@ def serve(
         journal_bytes=journal_bytes,
         faults=tuple(faults),
         interrupt_format=InterruptFormat(interrupt_format),
+        auth=_auth(auth),
     )
     _run(loaded, settings, host, port, log_level)
+
+
+def _auth(value: str | None) -> AuthMode | None:
+    """`--auth`: api-key:KEY or a users file (mock_server/auth.py); a one-line error otherwise."""
+    from rich.markup import escape
+
+    from .auth import parse_auth
+
+    try:
+        return parse_auth(value) if value else None
+    except ValueError as exc:
+        raise fail(escape(f"--auth {exc}")) from None  # the file's own text may look like markup
 
 
 def _run(loaded: list[LoadedGraph], settings: Settings, host: str, port: int, log_level: str) -> None:
@@ -111,6 +131,10 @@ def _run(loaded: list[LoadedGraph], settings: Settings, host: str, port: int, lo
     out.print(f"hitl-mock {__version__} serving {len(loaded)} graphs ({', '.join(g.graph_id for g in loaded)}) on [bold]{url}[/]")
     if settings.admin and not settings.admin_token and host not in ("127.0.0.1", "localhost", "::1"):
         out.print(f"[yellow]warning:[/] the admin API (/__mock__/: reset, scenarios, faults) is open to anyone who can reach {host}; set --admin-token or --no-admin")
+    if settings.auth:
+        from .auth import describe
+
+        out.print(f"auth: {describe(settings.auth)}")
     if settings.deviations:
         out.print(f"[yellow]deviating from the contract on purpose:[/] {', '.join(sorted(settings.deviations))}")
     uvicorn.run(application, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=2)

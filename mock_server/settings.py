@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .auth import AuthMode
 from .deviations import check_names
 from .faults import Fault
 from .types import InterruptFormat
@@ -25,6 +26,7 @@ class Settings:
     journal_limit: int = 10_000  # requests the journal keeps
     cors_origins: tuple[str, ...] = field(default=("*",))
     max_body: int = 16 * 1024 * 1024  # bytes a request body may have (413 beyond; api/body_limit.py)
+    auth: AuthMode | None = None  # API-key or per-user auth, as a deployment answers it (auth.py; `parse_auth` makes one)
     # Bounded memory for a mock left running (retention.py, runs/broker.py, journal.py):
     max_threads: int | None = None  # beyond it, the least recently used idle threads are evicted, checkpoints and all
     journal_bytes: int = 64 * 1024 * 1024  # the journal drops its oldest entries beyond this many request bytes

@@ -13,7 +13,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
@@ -22,6 +22,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from .app import create_app
+from .auth import AuthMode, parse_auth
 from .scenarios import LoadedGraph, bundled_scenarios, load_langgraph_json, load_scenarios
 from .settings import Settings
 
@@ -107,7 +108,9 @@ class ServerThread:
 
 class MockServer:
     """The mock on a free port: the bundled scenarios unless `scenarios` or `graphs` are given; `settings` as
-    for `create_app` (`deviations=` is a shortcut for `Settings(deviations=...)`); `wrap` wraps the ASGI app."""
+    for `create_app` (`deviations=` and `auth=` are shortcuts for `Settings(deviations=...)`, `Settings(auth=...)`;
+    `auth` takes what `--auth` does, `"api-key:KEY"` or a users file, or a users document such as
+    `{"users": {"token-alice": "alice"}}`); `wrap` wraps the ASGI app."""
 
     def __init__(
         self,
@@ -118,6 +121,7 @@ class MockServer:
         wrap: Callable[[ASGIApp], ASGIApp] | None = None,
         deviations: set[str] | None = None,
         settings: Settings | None = None,
+        auth: str | Path | Mapping[str, Any] | AuthMode | None = None,
     ) -> None:
         if scenarios is None and graphs is None:
             scenarios = [bundled_scenarios()]
@@ -127,6 +131,8 @@ class MockServer:
         settings = settings or Settings()
         if deviations:
             settings = dataclasses.replace(settings, deviations=frozenset(deviations))
+        if auth is not None:
+            settings = dataclasses.replace(settings, auth=parse_auth(auth))
         self.app_settings = settings
         self.app = create_app(loaded, settings)
         self._thread = ServerThread(wrap(self.app) if wrap else self.app, host)

@@ -10,6 +10,7 @@ from typing import Any
 
 from langgraph.errors import InvalidUpdateError
 
+from .auth import owned
 from .controls import Controls
 from .engine import Assistant, Engine
 from .errors import ApiError, invalid_uuid
@@ -43,7 +44,7 @@ class Threads:
                 raise invalid_uuid("thread")
             thread_id = str(uuid.UUID(thread_id))
             if thread_id in self.store.threads:
-                if if_exists == "do_nothing":
+                if if_exists == "do_nothing" and owned(self.store.threads[thread_id]):  # another user's: 409 (auth.py)
                     return self.store.threads[thread_id]
                 raise ApiError(409, f"Thread with ID {thread_id} already exists")
         return self.store.add_thread(Thread(thread_id or uuid7(), metadata=dict(metadata or {})))
@@ -52,7 +53,7 @@ class Threads:
         if not is_uuid(thread_id):
             raise invalid_uuid("thread")
         thread = self.store.threads.get(str(uuid.UUID(thread_id)))
-        if thread is None:
+        if thread is None or not owned(thread):  # another user's thread looks missing (auth.py)
             raise ApiError(404, detail or f"Thread with ID {thread_id} not found")
         self.store.touch(thread)
         return thread

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..auth import claim, hidden, stamp
 from ..deviations import Hook
 from ..errors import ApiError, invalid_uuid
 from ..runs.broker import StreamEvent
@@ -24,6 +25,7 @@ from .sse import chunked, event_frames, single_event, sse_response, streaming_js
 NOT_CANCELLABLE = (
     "No matching runs to cancel. Please verify the thread ID and run IDs are correct, and the runs haven't been deleted or completed."
 )
+THREAD_NOT_FOUND = {"error": "HTTPException", "message": "404: Thread not found"}  # joins, in users mode (auth.py)
 
 
 def run_path(run: Run) -> str:
@@ -51,7 +53,10 @@ def _get_run(request: Request) -> Run:
 async def _create(request: Request) -> tuple[Services, Run, dict[str, Any]]:
     body = await read_body(request)
     svc = services(request)
+    if (metadata := stamp(body.get("metadata"))) is not body.get("metadata"):  # users mode: the caller's run (auth.py)
+        body = {**body, "metadata": metadata}
     run = svc.scheduler.create_run(request.path_params.get("thread_id"), body)
+    claim(svc.store.threads.get(run.thread_id))  # and the thread it created, if it did
     return svc, run, body
 
 
@@ -94,7 +99,15 @@ async def get_run(request: Request) -> Response:
     return json_response(run_out(services(request), _get_run(request)))
 
 
+def _hidden(request: Request) -> bool:
+    """Users mode (auth.py): the path names no thread the caller owns, which the official server's joins, cancel and
+    run delete check before they look for the run."""
+    return is_uuid(request.path_params["run_id"]) and hidden(services(request).store, request.path_params["thread_id"])
+
+
 async def delete_run(request: Request) -> Response:
+    if _hidden(request):
+        raise ApiError(404, "Not Found")
     run = _get_run(request)
     svc = services(request)
     if run.active:
@@ -103,24 +116,28 @@ async def delete_run(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _join_target(request: Request, suffix: str) -> tuple[Run | None, dict[str, str]]:
-    """The run a join names, and the headers the join answers with. None for an unknown run: the official server
-    reports that in-band, with HTTP 200."""
+def _join_target(request: Request, suffix: str) -> tuple[Run | dict[str, str], dict[str, str]]:
+    """The run a join names, or the error the official server reports in-band, with HTTP 200, instead (an unknown
+    run; in users mode, a thread the caller does not own); and the headers the join answers with."""
     base = f"/threads/{request.path_params['thread_id']}/runs/{request.path_params['run_id']}"
     headers = {"Location": f"{base}/{suffix}", "Content-Location": base}
+    if _hidden(request):
+        return THREAD_NOT_FOUND, headers
     try:
         return _get_run(request), headers
     except ApiError as exc:
         if exc.status != 404 or exc.detail != "Not Found":
             raise
-        return None, headers
+        return RUN_NOT_FOUND, headers
 
 
 async def join_run(request: Request) -> Response:
     svc = services(request)
     run, headers = _join_target(request, "join")
-    if run is None:
-        return chunked(dumps({"__error__": RUN_NOT_FOUND}), headers)
+    if run is THREAD_NOT_FOUND:
+        raise ApiError(404, "Thread not found")  # not in-band: the official server checks this before it answers
+    if not isinstance(run, Run):
+        return chunked(dumps({"__error__": run}), headers)
     first = run.events.claim_first_join()  # an active run's first join also uses up the claim
     if run.finished and not first:
         # The official server answers a finished run from the thread's current state, not the run's result.
@@ -133,8 +150,8 @@ async def join_run_stream(request: Request) -> Response:
     svc = services(request)
     keepalive = svc.settings.keepalive_seconds
     run, headers = _join_target(request, "stream")
-    if run is None:
-        return single_event(StreamEvent("error", dumps(RUN_NOT_FOUND)), headers, keepalive)
+    if not isinstance(run, Run):
+        return single_event(StreamEvent("error", dumps(run)), headers, keepalive)
     last_event_id = svc.controls.deviations.apply(Hook.LAST_EVENT_ID, request.headers.get("last-event-id"))
     queue = run.events.subscribe(last_event_id, stream_modes(request))
     frames = event_frames(svc, run, queue, query_bool(request, "cancel_on_disconnect"), dropped_after(request))
@@ -142,6 +159,8 @@ async def join_run_stream(request: Request) -> Response:
 
 
 async def cancel_run(request: Request) -> Response:
+    if _hidden(request):
+        raise ApiError(404, "No runs found to cancel.")
     svc = services(request)
     thread = svc.threads.get(request.path_params["thread_id"])
     run_id = request.path_params["run_id"]

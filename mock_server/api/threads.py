@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..auth import owned, stamp
 from ..deviations import Hook
 from ..errors import ApiError
 from ..retention import set_ttl
@@ -25,7 +26,7 @@ def thread_out(svc: Services, thread: Thread) -> dict[str, Any]:
 
 
 def _filter(svc: Services, body: dict[str, Any]) -> list[Thread]:
-    threads = list(svc.store.threads.values())
+    threads = [t for t in svc.store.threads.values() if owned(t)]  # users mode: the caller's only (auth.py)
     if body.get("ids"):
         wanted = set(body["ids"])
         threads = [t for t in threads if t.thread_id in wanted]
@@ -41,7 +42,7 @@ def _filter(svc: Services, body: dict[str, Any]) -> list[Thread]:
 async def create_thread(request: Request) -> Response:
     body = await read_body(request)
     svc = services(request)
-    thread = svc.threads.create(body.get("thread_id"), body.get("metadata"), body.get("if_exists") or "raise")
+    thread = svc.threads.create(body.get("thread_id"), stamp(body.get("metadata")), body.get("if_exists") or "raise")
     set_ttl(thread, body.get("ttl"))
     if body.get("supersteps"):
         try:
@@ -79,7 +80,7 @@ async def patch_thread(request: Request) -> Response:
     body = await read_body(request)
     svc = services(request)
     thread = svc.threads.get(request.path_params["thread_id"], detail="Not Found")
-    thread.metadata = {**thread.metadata, **(body.get("metadata") or {})}
+    thread.metadata = {**thread.metadata, **(stamp(body.get("metadata")) or {})}
     set_ttl(thread, body.get("ttl"))
     thread.updated_at = now_iso()
     return json_response(thread_out(svc, thread))

@@ -12,6 +12,7 @@ import contextlib
 import uuid
 from typing import Any
 
+from ..auth import owned
 from ..controls import Controls
 from ..deviations import Hook
 from ..engine import Assistant, Engine
@@ -94,6 +95,8 @@ class Scheduler:
         thread_id = str(uuid.UUID(thread_id))
         assistant = self.resolve_assistant(payload["assistant_id"])
         thread = self.store.threads.get(thread_id)
+        if thread is not None and not owned(thread):  # another user's (auth.py): as if missing, and never created again
+            raise ApiError(404, "Thread or assistant not found.")
         if thread is None:
             if payload.get("if_not_exists") != "create":
                 raise ApiError(404, "Thread or assistant not found.")
