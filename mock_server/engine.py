@@ -133,11 +133,21 @@ class Engine:
         snapshot = await assistant.graph.aget_state({"configurable": configurable}, subgraphs=subgraphs)
         return thread_state(snapshot, legacy)
 
-    async def snapshot(self, assistant: Assistant | None, thread_id: str) -> Any:
-        """The raw `StateSnapshot` at the head of the thread (None when the thread never ran)."""
+    async def state_at(self, assistant: Assistant | None, thread_id: str, checkpoint: dict[str, Any], subgraphs: bool = False, legacy: bool = False) -> dict[str, Any]:
+        """The state at a checkpoint, addressed as the official server does (`checkpoint` fields as given, so the
+        answer's `checkpoint` echoes them; an unknown id answers an empty state naming it)."""
+        if assistant is None:
+            return dict(EMPTY_STATE)
+        configurable = {**checkpoint, "thread_id": thread_id}
+        snapshot = await assistant.graph.aget_state({"configurable": configurable}, subgraphs=subgraphs)
+        return thread_state(snapshot, legacy)
+
+    async def snapshot(self, assistant: Assistant | None, thread_id: str, at: dict[str, Any] | None = None) -> Any:
+        """The raw `StateSnapshot` at the head of the thread, or at the checkpoint `at` names (None when the thread
+        never ran)."""
         if assistant is None:
             return None
-        return await assistant.graph.aget_state({"configurable": {"thread_id": thread_id}})
+        return await assistant.graph.aget_state({"configurable": {**(at or {}), "thread_id": thread_id}})
 
     async def history(
         self,
@@ -168,7 +178,8 @@ class Engine:
     async def update_state(
         self, assistant: Assistant, thread_id: str, values: Any, as_node: str | None, checkpoint: dict[str, Any] | None
     ) -> dict[str, Any]:
-        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ""}
+        # `graph_id` in the config lands in the new checkpoint's metadata, as on the official server.
+        configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": "", "graph_id": assistant.graph_id}
         if checkpoint:
             configurable.update({k: v for k, v in checkpoint.items() if k in ("checkpoint_id", "checkpoint_ns") and v is not None})
         config = await assistant.graph.aupdate_state({"configurable": configurable}, values, as_node=as_node)
@@ -217,6 +228,23 @@ class Engine:
 
     def delete_thread(self, thread_id: str) -> None:
         self.checkpointer.delete_thread(thread_id)
+
+    def copy_thread(self, source: str, target: str) -> None:
+        """Copy every checkpoint, pending write and channel value of `source` to `target`, with the thread id in
+        checkpoint metadata changed (as the official in-memory server's copy does)."""
+        saver = self.checkpointer
+        for ns, cps in saver.storage.get(source, {}).items():
+            for cid, (checkpoint, metadata, parent) in cps.items():
+                meta = saver.serde.loads_typed(metadata)
+                if isinstance(meta, dict) and meta.get("thread_id") == source:
+                    meta = {**meta, "thread_id": target}
+                saver.storage[target][ns][cid] = (checkpoint, saver.serde.dumps_typed(meta), parent)
+        for (tid, ns, cid), writes in list(saver.writes.items()):
+            if tid == source:
+                saver.writes[(target, ns, cid)] = dict(writes)
+        for (tid, ns, channel, version), blob in list(saver.blobs.items()):
+            if tid == source:
+                saver.blobs[(target, ns, channel, version)] = blob
 
     def keep_latest(self, thread_id: str) -> None:
         """Prune a thread's checkpoints to the latest of each namespace (ids sort by time), with their writes."""

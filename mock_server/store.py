@@ -34,6 +34,7 @@ class Thread:
     interrupts: dict[str, list[dict[str, Any]]] | None = None
     has_run: bool = False
     graph_id: str | None = None
+    copied: bool = False  # made by POST /threads/{id}/copy
     # Runtime, never on the wire: held while a run or a state write changes the thread's checkpoints (made when
     # first needed), so a run created during a state update starts from the updated state.
     writer: asyncio.Lock | None = None

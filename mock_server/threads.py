@@ -4,6 +4,7 @@ delete, which graph a thread belongs to, and its values, interrupts and status a
 from __future__ import annotations
 
 import asyncio
+import copy
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -58,6 +59,13 @@ class Threads:
         self.store.touch(thread)
         return thread
 
+    def copy(self, thread: Thread) -> Thread:
+        """A new thread (a UUID4 id, as the official server gives) with the same metadata and a copy of every
+        checkpoint; it is `idle` and shows no values until it runs, as the official copy does."""
+        copied = self.store.add_thread(Thread(str(uuid.uuid4()), metadata=copy.deepcopy(thread.metadata), config={}, copied=True))
+        self.engine.copy_thread(thread.thread_id, copied.thread_id)
+        return copied
+
     def assistant_of(self, thread: Thread) -> Assistant | None:
         """The thread's graph: the one it last ran, else the one its `metadata.graph_id` names."""
         graph_id = thread.graph_id or thread.metadata.get("graph_id")
@@ -110,11 +118,13 @@ class Threads:
         for task in tasks:
             task.add_done_callback(unwound)
 
-    async def refresh(self, thread: Thread, *, error: dict[str, Any] | None = None, checkpoint: CheckpointEvent | None = None) -> None:
+    async def refresh(self, thread: Thread, *, error: dict[str, Any] | None = None, checkpoint: CheckpointEvent | None = None, at: dict[str, Any] | None = None) -> None:
         """Set a thread's values, interrupts and status after a run or a state update.
 
         After a run that checkpointed, they come from the run's last checkpoint event (with its task results
-        merged in), as the official server derives them; otherwise from the head of the thread's checkpoints.
+        merged in), as the official server derives them; otherwise from the head of the thread's checkpoints, or
+        from the checkpoint `at` names (a state update given a `checkpoint_id` sets the thread from the state it
+        forked from, as the official server does).
         """
         now = now_iso()
         thread.has_run = True
@@ -127,7 +137,7 @@ class Threads:
             thread.interrupts = checkpoint.interrupts(legacy)
             thread.status = _status(failed, bool(checkpoint.next))
         else:
-            snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id)
+            snapshot = await self.engine.snapshot(self.assistant_of(thread), thread.thread_id, at)
             if not checkpointed(snapshot):
                 thread.values = {} if failed else None
                 thread.interrupts = {}

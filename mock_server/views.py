@@ -23,8 +23,9 @@ def thread_view(thread: Thread) -> dict[str, Any]:
         "metadata": thread.metadata,
         "status": thread.status,
         "config": thread.config,
-        "values": thread.values,
     }
+    if thread.has_run or not thread.copied:  # a copy shows no `values` until it runs, as on the official server
+        body["values"] = thread.values
     if thread.has_run:
         body["error"] = thread.error
         body["interrupts"] = thread.interrupts if thread.interrupts is not None else {}

@@ -11,7 +11,9 @@ from starlette.routing import Route
 
 from ..deviations import Hook
 from ..errors import ApiError
+from ..wire import is_uuid
 from .common import json_response, query_bool, query_int, read_body, services
+from .threads import thread_out
 
 
 async def get_state(request: Request) -> Response:
@@ -24,6 +26,39 @@ async def get_state(request: Request) -> Response:
         parent = await svc.engine.state(assistant, thread.thread_id, checkpoint_id=state["parent_checkpoint_id"]) if state["parent_checkpoint_id"] else {}
         state = deviations.apply(Hook.STATE_BODY, state, parent_next=parent.get("next", []))
     return json_response(state)
+
+
+async def get_state_at(request: Request) -> Response:
+    """`GET /threads/{id}/state/{checkpoint_id}`: the state at one checkpoint (an unknown id: an empty state naming it)."""
+    checkpoint = {"checkpoint_id": request.path_params["checkpoint_id"]}
+    return await _state_at(request, checkpoint, query_bool(request, "subgraphs"))
+
+
+async def post_state_at(request: Request) -> Response:
+    """`POST /threads/{id}/state/checkpoint`: the same, addressed by a `CheckpointConfig` (a subgraph's namespace too)."""
+    body = await read_body(request)
+    return await _state_at(request, dict(body["checkpoint"]), bool(body.get("subgraphs")))
+
+
+async def _state_at(request: Request, checkpoint: dict[str, Any], subgraphs: bool) -> Response:
+    svc = services(request)
+    thread = svc.threads.get(request.path_params["thread_id"])
+    state = await svc.engine.state_at(svc.threads.assistant_of(thread), thread.thread_id, checkpoint, subgraphs, svc.controls.legacy_interrupts)
+    return json_response(state)
+
+
+async def copy_thread(request: Request) -> Response:
+    """`POST /threads/{id}/copy`: a new thread with the same metadata and checkpoints. As on the official server, a
+    malformed id is a 400 and an unknown thread a 409 `Conflict`."""
+    svc = services(request)
+    thread_id = request.path_params["thread_id"]
+    if not is_uuid(thread_id):
+        raise ApiError(400, "badly formed hexadecimal UUID string")
+    try:
+        thread = svc.threads.get(thread_id)
+    except ApiError as exc:
+        raise ApiError(409, "Conflict") from exc
+    return json_response(thread_out(svc, svc.threads.copy(thread)))
 
 
 async def update_state(request: Request) -> Response:
@@ -45,7 +80,7 @@ async def update_state(request: Request) -> Response:
             if "Subgraph" not in str(exc):
                 raise
             raise ApiError(400, f"checkpoint.checkpoint_ns names no subgraph of this graph: {exc}") from None
-        await svc.threads.refresh(thread, error=None)
+        await svc.threads.refresh(thread, error=None, at=checkpoint if checkpoint.get("checkpoint_id") else None)
     return json_response(result)
 
 
@@ -94,6 +129,9 @@ def _before(before: Any) -> Any:
 routes = [
     Route("/threads/{thread_id}/state", get_state, methods=["GET"]),
     Route("/threads/{thread_id}/state", update_state, methods=["POST"]),
+    Route("/threads/{thread_id}/state/checkpoint", post_state_at, methods=["POST"]),
+    Route("/threads/{thread_id}/state/{checkpoint_id}", get_state_at, methods=["GET"]),
+    Route("/threads/{thread_id}/copy", copy_thread, methods=["POST"]),
     Route("/threads/{thread_id}/history", get_history, methods=["GET"]),
     Route("/threads/{thread_id}/history", post_history, methods=["POST"]),
 ]

@@ -181,6 +181,34 @@ def errors(s: Session) -> None:
     s.call("assistants", "POST", "/assistants/search", {"graph_id": "approve"})
 
 
+def time_travel(s: Session) -> None:
+    """Read past checkpoints, fork a run and a state update from them, copy the thread."""
+    unknown = "00000000-0000-4000-8000-000000000000"
+    tid = s.thread()
+    _wait(s, "ask", tid, "agent", input={"some_text": "original"})
+    history = s.call("history at the interrupt", "POST", f"/threads/{tid}/history", {"limit": 10})
+    asked, older = history[0]["checkpoint"]["checkpoint_id"], history[-1]["checkpoint"]["checkpoint_id"]
+    s.call("state at the interrupt", "GET", f"/threads/{tid}/state/{asked}")
+    s.call("state at the input", "GET", f"/threads/{tid}/state/{older}?subgraphs=true")
+    s.call("state at, by body", "POST", f"/threads/{tid}/state/checkpoint", {"checkpoint": {"checkpoint_id": asked, "checkpoint_ns": ""}})
+    s.call("state at an unknown checkpoint", "GET", f"/threads/{tid}/state/{unknown}")
+    s.call("state at, no checkpoint", "POST", f"/threads/{tid}/state/checkpoint", {})
+    s.call("state at, unknown thread", "GET", f"/threads/{unknown}/state/{asked}")
+    _wait(s, "resume", tid, "agent", command={"resume": "first answer"})
+    s.call("history before the interrupt", "POST", f"/threads/{tid}/history", {"limit": 10, "before": {"configurable": {"checkpoint_id": asked}}})
+    _wait(s, "fork a run from the interrupt", tid, "agent", input=None, checkpoint_id=asked)
+    _wait(s, "answer the fork", tid, "agent", command={"resume": "second answer"})
+    s.call("edit the past", "POST", f"/threads/{tid}/state", {"values": {"some_text": "edited"}, "checkpoint_id": older})
+    s.surfaces(tid, "after the edit")
+    copied = s.call("copy", "POST", f"/threads/{tid}/copy")
+    s.surfaces(copied["thread_id"], "the copy")
+    s.surfaces(tid, "the source after the copy")
+    s.call("copy an unknown thread", "POST", f"/threads/{unknown}/copy")
+    s.call("copy a malformed id", "POST", "/threads/nope/copy")
+    empty = s.thread()
+    s.call("copy a thread that never ran", "POST", f"/threads/{empty}/copy")
+
+
 def _chat(s: Session, decision: Any) -> None:
     tid = s.thread()
     modes = ["messages-tuple", "values"]
@@ -201,7 +229,7 @@ def chat_reject(s: Session) -> None:
 
 FLOWS: dict[str, Callable[[Session], None]] = {
     f.__name__: f
-    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors)
+    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel)
 }
 
 
