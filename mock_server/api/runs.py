@@ -108,7 +108,12 @@ def _hidden(request: Request) -> bool:
 async def delete_run(request: Request) -> Response:
     if _hidden(request):
         raise ApiError(404, "Not Found")
-    run = _get_run(request)
+    try:
+        run = _get_run(request)
+    except ApiError as exc:  # an unknown run or thread: the official server's detail for both
+        if exc.status != 404:
+            raise
+        raise ApiError(404, "Run not found") from None
     svc = services(request)
     if run.active:
         svc.scheduler.cancel(run, CancelAction.INTERRUPT)
@@ -125,8 +130,8 @@ def _join_target(request: Request, suffix: str) -> tuple[Run | dict[str, str], d
         return THREAD_NOT_FOUND, headers
     try:
         return _get_run(request), headers
-    except ApiError as exc:
-        if exc.status != 404 or exc.detail != "Not Found":
+    except ApiError as exc:  # an unknown run, or an unknown thread
+        if exc.status != 404:
             raise
         return RUN_NOT_FOUND, headers
 
@@ -162,10 +167,15 @@ async def cancel_run(request: Request) -> Response:
     if _hidden(request):
         raise ApiError(404, "No runs found to cancel.")
     svc = services(request)
-    thread = svc.threads.get(request.path_params["thread_id"])
+    try:
+        thread_id = svc.threads.get(request.path_params["thread_id"]).thread_id
+    except ApiError as exc:  # an unknown thread: the official server answers as for an unknown run
+        if exc.status != 404:
+            raise
+        thread_id = None
     run_id = request.path_params["run_id"]
     run = svc.store.runs.get(run_id) if is_uuid(run_id) else None
-    if run is None or run.thread_id != thread.thread_id:
+    if run is None or run.thread_id != thread_id:
         raise ApiError(404, "No runs found to cancel.")
     if not run.active:
         raise ApiError(404, NOT_CANCELLABLE)
