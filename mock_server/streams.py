@@ -69,6 +69,38 @@ class CheckpointTracker:
             self.latest.task_result(chunk["payload"])
 
 
+def config_checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A `RunnableConfig` as a `Checkpoint` (`checkpoint_id`, `thread_id`, and `checkpoint_ns` / `checkpoint_map`
+    when present), or None: the official server's `runnable_config_to_checkpoint`."""
+    configurable = (config or {}).get("configurable") or {}
+    if not configurable.get("thread_id") or not configurable.get("checkpoint_id"):
+        return None
+    checkpoint = {"checkpoint_id": configurable["checkpoint_id"], "thread_id": configurable["thread_id"]}
+    if "checkpoint_ns" in configurable:
+        checkpoint["checkpoint_ns"] = configurable["checkpoint_ns"] or ""
+    if "checkpoint_map" in configurable:
+        checkpoint["checkpoint_map"] = configurable["checkpoint_map"]
+    return checkpoint
+
+
+def debug_checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
+    """A `debug` checkpoint payload as the official server sends it: with `checkpoint` and `parent_checkpoint`
+    added, and a subgraph task's `state` config moved to `checkpoint` (new dicts: the chunk is shared)."""
+
+    def task(t: dict[str, Any]) -> dict[str, Any]:
+        state = t.get("state")
+        if not isinstance(state, dict) or not state.get("configurable"):
+            return t
+        return {**{k: v for k, v in t.items() if k != "state"}, "checkpoint": state["configurable"]}
+
+    return {
+        **payload,
+        "checkpoint": config_checkpoint(payload.get("config")),
+        "parent_checkpoint": config_checkpoint(payload.get("parent_config")),
+        "tasks": [task(t) for t in payload["tasks"]],
+    }
+
+
 class EventMapper:
     """Maps one run's chunks to server events, for the stream modes the client asked for."""
 
@@ -87,6 +119,8 @@ class EventMapper:
             if self.tuples:
                 return [("messages" + suffix, chunk)]
             return self._message_events(chunk) if "messages" in self.requested else []
+        if mode == "debug" and "debug" in self.requested and chunk["type"] == "checkpoint":
+            chunk = {**chunk, "payload": debug_checkpoint(chunk["payload"])}
         return [(mode + suffix, chunk)] if mode in self.requested else []
 
     def _legacy(self, ns: Namespace, mode: str, chunk: Any) -> Any:

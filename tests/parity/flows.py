@@ -187,6 +187,14 @@ def errors(s: Session) -> None:
     s.call("assistants", "POST", "/assistants/search", {"graph_id": "approve"})
 
 
+def stream_modes(s: Session) -> None:
+    """The less common stream modes: tasks, checkpoints and debug, through an interrupt and a resume."""
+    for mode in ("tasks", "checkpoints", "debug"):
+        tid = s.thread()
+        s.call(f"{mode}: ask", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": {"some_text": "x"}, "stream_mode": [mode]})
+        s.call(f"{mode}: resume", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "command": {"resume": "y"}, "stream_mode": [mode]})
+
+
 def time_travel(s: Session) -> None:
     """Read past checkpoints, fork a run and a state update from them, copy the thread."""
     unknown = "00000000-0000-4000-8000-000000000000"
@@ -235,7 +243,7 @@ def chat_reject(s: Session) -> None:
 
 FLOWS: dict[str, Callable[[Session], None]] = {
     f.__name__: f
-    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel)
+    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel, stream_modes)
 }
 
 
