@@ -43,6 +43,7 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
         yield
         sweeper.cancel()
         await svc.scheduler.stop_all()
+        await svc.scheduler.webhooks.close()
 
     middleware = [
         *([Middleware(AdminGuard, token=settings.admin_token)] if settings.admin else []),

@@ -22,6 +22,7 @@ from ..store import Run, Store, Thread
 from ..types import CancelAction, MultitaskStrategy, OnCompletion, RunStatus, ThreadStatus
 from ..wire import is_uuid, now_iso, uuid7
 from .executor import Executor
+from .webhook import Webhooks, check_webhook
 
 # A thread's `config` once it has run; one shared object (it is only ever serialised, never mutated).
 RUN_THREAD_CONFIG: dict[str, Any] = {"configurable": {}}
@@ -39,6 +40,7 @@ class Scheduler:
         settings = settings or Settings()
         self.backlog = settings.stream_backlog
         self.replay_grace = settings.replay_grace_seconds
+        self.webhooks = Webhooks()
 
     def resolve_assistant(self, assistant_id: str) -> Assistant:
         assistant = self.engine.resolve(assistant_id)
@@ -60,6 +62,7 @@ class Scheduler:
         if stateless and command and "resume" in command:
             raise ApiError(400, "You must provide a thread_id when resuming.")
         checkpoint = _checkpoint(payload)
+        check_webhook(payload.get("webhook"))
         thread, assistant = self._target(thread_id, payload)
         self._apply_multitask(thread, payload)
         run = Run(
@@ -126,10 +129,12 @@ class Scheduler:
             nxt.task = asyncio.get_running_loop().create_task(self._run(nxt), name=f"run-{nxt.run_id}")
 
     async def _run(self, run: Run) -> None:
+        started_at = now_iso()
         try:
             await self.executor.execute(run)
         finally:
             run.task = None
+            self.webhooks.send(run, self.store.threads.get(run.thread_id), started_at)
             if run.temporary and run.on_completion == OnCompletion.DELETE:
                 self.store.remove_thread(run.thread_id)
                 self.engine.delete_thread(run.thread_id)
