@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from .api import admin, assistants, runs, state, system, threads
+from .api import admin, assistants, runs, runs_bulk, state, system, threads
 from .api.admin_guard import AdminGuard
 from .api.body_limit import BodyLimit
 from .api.errors import HANDLERS
@@ -29,7 +29,7 @@ from .settings import Settings
 
 def contract_routes() -> list[BaseRoute]:
     """Every route of the LangGraph Server contract the mock serves."""
-    return [*system.routes, *assistants.routes, *threads.routes, *state.routes, *runs.routes]
+    return [*system.routes, *assistants.routes, *threads.routes, *state.routes, *runs.routes, *runs_bulk.routes]
 
 
 def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) -> Starlette:

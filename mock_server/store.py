@@ -73,6 +73,7 @@ class Run:
     task: asyncio.Task[None] | None = None
     cancel_action: CancelAction | None = None
     discarded: bool = False  # its thread was deleted while it ran: nothing is written back
+    started: bool = False  # it has begun to run (a run cancelled while pending never does)
     events: EventBroker = field(default_factory=EventBroker)
 
     def __post_init__(self) -> None:
@@ -95,6 +96,8 @@ class Run:
     def set_status(self, status: RunStatus) -> None:
         self.status = status
         self.updated_at = now_iso()
+        if status == RunStatus.RUNNING:
+            self.started = True
 
 
 class Store:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from langgraph.version import __version__ as LANGGRAPH_VERSION
 
 from . import __version__
-from .types import RunStatus
 
 if TYPE_CHECKING:
     from .engine import Assistant
@@ -73,7 +72,7 @@ def _config_metadata(run: Run) -> dict[str, Any]:
     # are added when the run starts.
     ids = {"assistant_id": run.assistant_id} if run.temporary else {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
     metadata: dict[str, Any] = {"created_by": "system", **ids}
-    if run.status != RunStatus.PENDING:
+    if run.started:
         metadata |= {
             "run_attempt": 1,
             "langgraph_version": LANGGRAPH_VERSION,

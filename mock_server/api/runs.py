@@ -20,6 +20,7 @@ from ..views import run_view
 from ..wire import dumps, is_uuid
 from .common import json_response, query_bool, query_int, read_body, services, stream_modes
 from .middleware import dropped_after
+from .runs_bulk import cancel_action
 from .sse import chunked, event_frames, single_event, sse_response, streaming_json, wait_body
 
 NOT_CANCELLABLE = (
@@ -179,8 +180,7 @@ async def cancel_run(request: Request) -> Response:
         raise ApiError(404, "No runs found to cancel.")
     if not run.active:
         raise ApiError(404, NOT_CANCELLABLE)
-    action = CancelAction.ROLLBACK if request.query_params.get("action") == "rollback" else CancelAction.INTERRUPT
-    action = svc.controls.deviations.apply(Hook.CANCEL, action)
+    action = svc.controls.deviations.apply(Hook.CANCEL, cancel_action(request))
     if action is not None:
         svc.scheduler.cancel(run, action)
     if query_bool(request, "wait"):

@@ -195,6 +195,25 @@ def stream_modes(s: Session) -> None:
         s.call(f"{mode}: resume", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "command": {"resume": "y"}, "stream_mode": [mode]})
 
 
+def bulk(s: Session) -> None:
+    """Batches of stateless runs, and cancelling runs by status; their validation errors."""
+    unknown = "00000000-0000-4000-8000-000000000000"
+    s.call("batch", "POST", "/runs/batch", [{"assistant_id": "agent", "input": {"some_text": "a"}}, {"assistant_id": "agent", "input": {"some_text": "b"}}])
+    s.call("batch empty", "POST", "/runs/batch", [])
+    s.call("batch bad item", "POST", "/runs/batch", [{"input": {}}])
+    s.call("batch object", "POST", "/runs/batch", {"assistant_id": "agent"})
+    s.call("batch unknown assistant", "POST", "/runs/batch", [{"assistant_id": "nope", "input": {}}])
+    tid = s.thread()
+    run = s.call("a delayed run", "POST", f"/threads/{tid}/runs", {"assistant_id": "agent", "input": {"some_text": "x"}, "after_seconds": 30})
+    s.call("cancel the pending runs", "POST", "/runs/cancel", {"status": "pending"})
+    s.call("the cancelled run", "GET", f"/threads/{tid}/runs/{run['run_id']}")
+    s.call("cancel, nothing pending", "POST", "/runs/cancel", {"status": "pending"})
+    s.call("cancel unknown ids", "POST", "/runs/cancel", {"thread_id": tid, "run_ids": [unknown]})
+    s.call("cancel on an unknown thread", "POST", "/runs/cancel", {"thread_id": unknown, "run_ids": [unknown]})
+    s.call("cancel, empty body", "POST", "/runs/cancel", {})
+    s.call("cancel, bad status", "POST", "/runs/cancel", {"status": "bogus"})
+
+
 def time_travel(s: Session) -> None:
     """Read past checkpoints, fork a run and a state update from them, copy the thread."""
     unknown = "00000000-0000-4000-8000-000000000000"
@@ -243,7 +262,7 @@ def chat_reject(s: Session) -> None:
 
 FLOWS: dict[str, Callable[[Session], None]] = {
     f.__name__: f
-    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel, stream_modes)
+    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel, stream_modes, bulk)
 }
 
 
