@@ -22,6 +22,7 @@ CAPABILITIES = {
     "stateless": "runs without a thread (/runs/wait, /runs/stream)",
     "history": "checkpoint history (POST /threads/{id}/history)",
     "schema": "every response matches openapi/openapi.yaml; bad input gets 4xx, never 5xx",
+    "time-travel": "state at a past checkpoint, and runs forked from one (GET /threads/{id}/state/{checkpoint_id}, checkpoint_id on runs)",
 }
 
 
@@ -107,6 +108,9 @@ CLAUSES: tuple[Clause, ...] = (
     # history
     Clause("HITL-HIST-001", "History lists checkpoints newest first, the interrupted one with its interrupts", "MUST", "history"),
     Clause("HITL-HIST-002", "After a resume, history records it: the interrupted checkpoint's task shows the node's result", "MUST", "history"),
+    # time travel
+    Clause("HITL-TT-001", "The state at a past checkpoint equals that checkpoint's history entry", "MUST", "time-travel"),
+    Clause("HITL-TT-002", "A run forked from the interrupted checkpoint asks again, with a new interrupt id, and the fork resumes", "MUST", "time-travel"),
     # model and schema
     Clause("HITL-MODEL-001", "Random sequences of create / run / resume (value or map) / new input / read agree with a model", "MUST", "core"),
     Clause("HITL-SCHEMA-001", "Responses to valid requests match the spec: status codes, content types, schemas, headers", "MUST", "schema"),

@@ -26,12 +26,13 @@ CAUGHT_BY = {
     "cancel-ignored": {"HITL-CANCEL-001"},
     "error-as-string": {"HITL-ERR-006", "HITL-SCHEMA-001"},
     "history-oldest-first": {"HITL-HIST-001", "HITL-HIST-002"},
-    "history-without-task-results": {"HITL-HIST-002"},
+    "history-without-task-results": {"HITL-HIST-002", "HITL-TT-001"},
     "ignore-command-update": {"HITL-CMD-001", "HITL-CMD-002"},
     "ignore-if-not-exists": {"HITL-IGNORE-001"},
     "ignore-interrupt-before": {"HITL-BP-001", "HITL-BP-002"},
     "ignore-multitask": {"HITL-MT-001", "HITL-MT-003", "HITL-MT-004"},
-    "ignore-resume-map": {"HITL-MODEL-001", "HITL-RESUME-002", "HITL-RESUME-004", "HITL-RESUME-005"},
+    "ignore-run-checkpoint": {"HITL-TT-002"},
+    "ignore-resume-map": {"HITL-MODEL-001", "HITL-RESUME-002", "HITL-RESUME-004", "HITL-RESUME-005", "HITL-TT-002"},
     "ignore-stream-resumable": {"HITL-RESUMABLE-001", "HITL-RESUMABLE-002", "HITL-RESUMABLE-003"},
     "input-ascii-only": {"HITL-INT-001"},
     "interrupted-run-status": {"HITL-RUN-001"},
@@ -55,6 +56,7 @@ CAUGHT_BY = {
         "HITL-SSE-004", "HITL-SSE-005", "HITL-SSE-006", "HITL-SSE-007", "HITL-SSE-008", "HITL-SSE-009",
         "HITL-SURFACE-001",
     },
+    "state-at-checkpoint-is-head": {"HITL-TT-001"},
     "state-next-empty": {"HITL-BP-001", "HITL-BP-002", "HITL-STATE-001"},
     "state-stale-next": {"HITL-STATE-004"},
     "state-tasks-without-interrupts": {"HITL-MODEL-001", "HITL-RESUME-005", "HITL-STATE-002", "HITL-SURFACE-001"},
@@ -72,7 +74,7 @@ CAUGHT_BY = {
     "unknown-assistant-500": {"HITL-ERR-001", "HITL-ERR-002", "HITL-SCHEMA-001", "HITL-SCHEMA-002"},
     "unknown-resume-id-resumes-first": {"HITL-MODEL-001", "HITL-RESUME-006"},
     "updates-without-interrupt": {"HITL-SSE-004", "HITL-SSE-005", "HITL-SURFACE-001"},
-    "uppercase-interrupt-ids": {"HITL-INT-002", "HITL-RESUME-002", "HITL-RESUME-004", "HITL-RESUME-005", "HITL-SCHEMA-001"},
+    "uppercase-interrupt-ids": {"HITL-INT-002", "HITL-RESUME-002", "HITL-RESUME-004", "HITL-RESUME-005", "HITL-SCHEMA-001", "HITL-TT-002"},
     "validation-detail-without-field": {"HITL-ERR-005"},
     "values-without-interrupt": {"HITL-SSE-006", "HITL-SURFACE-001"},
     "wait-without-content-location": {"HITL-WAIT-003"},
@@ -99,7 +101,7 @@ def failed(report: dict) -> set[str]:
 
 def test_the_catalogue():
     assert len(CLAUSES) >= 40
-    assert {c.capability for c in CLAUSES} >= {"core", "streaming", "resumable-streams", "multitask", "breakpoints", "stateless", "history"}
+    assert {c.capability for c in CLAUSES} >= {"core", "streaming", "resumable-streams", "multitask", "breakpoints", "stateless", "history", "time-travel"}
     assert set(CAUGHT_BY) == set(DEVIATIONS)
 
 

@@ -43,6 +43,7 @@ async def post_state_at(request: Request) -> Response:
 async def _state_at(request: Request, checkpoint: dict[str, Any], subgraphs: bool) -> Response:
     svc = services(request)
     thread = svc.threads.get(request.path_params["thread_id"])
+    checkpoint = svc.controls.deviations.apply(Hook.STATE_AT, checkpoint)
     state = await svc.engine.state_at(svc.threads.assistant_of(thread), thread.thread_id, checkpoint, subgraphs, svc.controls.legacy_interrupts)
     return json_response(state)
 

@@ -15,6 +15,7 @@ class Hook(StrEnum):
     THREAD_BODY = "thread_body"  # a Thread as answered (dict)
     STATE_BODY = "state_body"  # GET .../state (dict); context: parent_next (`next` of the checkpoint before)
     HISTORY_BODY = "history_body"  # a history answer (list of states)
+    STATE_AT = "state_at"  # the checkpoint a state-at-checkpoint request names (dict; {} reads the thread's head)
     RUN_BODY = "run_body"  # a Run as answered (dict); context: result (the run's wait body, bytes or None)
     RUN_LIST = "run_list"  # GET .../runs (list of Run dicts, newest first)
     WAIT_RESULT = "wait_result"  # the body of a wait or join (bytes); context: run, join (bool)

@@ -222,6 +222,7 @@ HTTP_PROFILES: tuple[Deviation, ...] = (
     D("validation-detail-without-field", "a 422 for a bad field does not name the field", Hook.ERROR, _error(_schema_error, 422, new_detail="Validation error")),
     D("invalid-body-500", "a body that fails the schema is a 500 (the server does not validate)", Hook.ERROR, _error(_schema_error, 500, text="Internal Server Error")),
     D("cancel-ignored", "cancel answers 202 and the run goes on", Hook.CANCEL, lambda _, **__: None),
+    D("state-at-checkpoint-is-head", "the state at a past checkpoint answers the thread's latest state", Hook.STATE_AT, lambda _, **__: {}),
     D("uppercase-interrupt-ids", "interrupt ids are sent in upper case", Hook.RESPONSE_JSON, _upper_ids),
     D("parallel-interrupts-share-id", "parallel interrupts are reported with one shared id", Hook.RESPONSE_JSON, _shared_ids),
 )

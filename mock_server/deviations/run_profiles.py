@@ -15,8 +15,8 @@ def _is_resume_map(value: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and bool(value) and all(isinstance(k, str) and len(k) == 32 for k in value)
 
 
-def _payload_without(key: str) -> Any:
-    return lambda payload, **_: {k: v for k, v in payload.items() if k != key}
+def _payload_without(*keys: str) -> Any:
+    return lambda payload, **_: {k: v for k, v in payload.items() if k not in keys}
 
 
 def _reject_by_default(payload: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -110,4 +110,5 @@ RUN_PROFILES: tuple[Deviation, ...] = (
     D("new-input-resumes", "new input on an interrupted thread is taken as the resume value", Hook.GRAPH_INPUT, _input_resumes),
     D("input-ascii-only", "non-ASCII characters in a run's input arrive in the graph as `?` (input encoded as ASCII)", Hook.GRAPH_INPUT, _ascii_input),
     D("null-input-restarts", "a run with `input: null` starts the graph over instead of continuing", Hook.GRAPH_INPUT, _null_restarts),
+    D("ignore-run-checkpoint", "a run's checkpoint_id / checkpoint is accepted and ignored (it runs from the latest state)", Hook.RUN_PAYLOAD, _payload_without("checkpoint_id", "checkpoint")),
 )
