@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, Send, StateUpdate, StreamMode
 
+from .assistants import AssistantStore
 from .scenarios.base import Graph
 from .wire import EMPTY_STATE, now_iso, thread_state
 
@@ -76,7 +77,8 @@ class CheckpointSnapshot:
 class Engine:
     def __init__(self) -> None:
         self.checkpointer = ServerCheckpointer()
-        self.assistants: dict[str, Assistant] = {}
+        self.assistants: dict[str, Assistant] = {}  # the registered graphs, by graph id
+        self.assistant_store = AssistantStore(self.assistants)  # their system assistants and the ones clients create
 
     # -- graphs ---------------------------------------------------------------------------------------
 
@@ -84,16 +86,12 @@ class Engine:
         attached = graph.copy(update={"checkpointer": self.checkpointer})
         assistant = Assistant(graph_id, attached, source, description, faults=list(faults or []))
         self.assistants[graph_id] = assistant
+        self.assistant_store.add_system(assistant)
         return assistant
 
     def unregister(self, graph_id: str) -> None:
         self.assistants.pop(graph_id, None)
-
-    def resolve(self, assistant_id: str) -> Assistant | None:
-        """An assistant by graph id or by its UUID."""
-        if assistant_id in self.assistants:
-            return self.assistants[assistant_id]
-        return next((a for a in self.assistants.values() if a.assistant_id == assistant_id), None)
+        self.assistant_store.drop_graph(graph_id)
 
     # -- runs -----------------------------------------------------------------------------------------
 

@@ -51,7 +51,8 @@ class Services:
         return cls(settings, controls, engine, store, threads, scheduler, journal, Sweeper(store, threads, engine))
 
     async def reset(self) -> None:
-        """Forget every thread, run, checkpoint and journal entry; deviations, faults and graphs stay.
+        """Forget every thread, run, checkpoint, journal entry and created assistant (each graph's system assistant is
+        back at version 1); deviations, faults and graphs stay.
 
         Everything is forgotten at once, before any `await`, so a thread created while the cancelled runs unwind
         belongs to the new, empty mock and survives; answers once those runs have unwound."""
@@ -59,6 +60,7 @@ class Services:
         tasks = discard(self.store.runs.values())
         self.store.clear()
         self.engine.clear_checkpoints()
+        self.engine.assistant_store.reset()
         self.journal.clear()
         self.threads.forget_after(tasks, thread_ids)
         if tasks:

@@ -110,3 +110,17 @@ def operation_for(method: str, path: str) -> Operation:
     if found is None:
         raise LookupError(f"{method} {path} is not in {SPEC_PATH.name}")
     return found
+
+
+@functools.cache
+def _config_validator() -> Any:
+    return jsonschema_rs.validator_for(load_spec()["components"]["schemas"]["Config"])
+
+
+def validate_config(config: Any) -> None:
+    """An assistant's `config`, checked against the `Config` schema alone as the official server checks it
+    (`ConfigValidator`), so the 422 detail names e.g. `schema["properties"]["tags"]`. Raises `BodyError`."""
+    try:
+        _config_validator().validate(config)
+    except jsonschema_rs.ValidationError as exc:
+        raise BodyError(str(exc)) from None

@@ -1,4 +1,5 @@
-"""How records look on the wire: `Thread`, `Run` (with the official server's `kwargs` shape) and `Assistant`."""
+"""How records look on the wire: `Thread` and `Run` (with the official server's `kwargs` shape); assistants are
+stored in their wire shape (assistants.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from langgraph.version import __version__ as LANGGRAPH_VERSION
 from . import __version__
 
 if TYPE_CHECKING:
-    from .engine import Assistant
     from .store import Run, Thread
 
 
@@ -32,8 +32,10 @@ def thread_view(thread: Thread) -> dict[str, Any]:
 
 
 def run_metadata(run: Run) -> dict[str, Any]:
+    """The run's metadata: its ids, then its assistant's metadata (`created_by: system` for a graph's system assistant)
+    and the body's, as the scheduler folded them into `payload["metadata"]` (assistants.py `Bound.apply`)."""
     ids = {"assistant_id": run.assistant_id} if run.temporary else {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
-    return {"created_by": "system", **ids, **(run.payload.get("metadata") or {})}
+    return {**ids, **(run.payload.get("metadata") or {})}
 
 
 def run_view(run: Run) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def _config_metadata(run: Run) -> dict[str, Any]:
     # As on the official server: a stateless run's metadata names no graph, and the attempt and host keys
     # are added when the run starts.
     ids = {"assistant_id": run.assistant_id} if run.temporary else {"graph_id": run.graph_id, "assistant_id": run.assistant_id}
-    metadata: dict[str, Any] = {"created_by": "system", **ids}
+    metadata: dict[str, Any] = dict(ids)
     if run.started:
         metadata |= {
             "run_attempt": 1,
@@ -116,17 +118,3 @@ def execution_config(run: Run, kwargs: dict[str, Any]) -> dict[str, Any]:
     config["metadata"] = {**config["metadata"], "run_id": run.run_id, "thread_id": run.thread_id}
     return config
 
-
-def assistant_view(assistant: Assistant) -> dict[str, Any]:
-    return {
-        "assistant_id": assistant.assistant_id,
-        "graph_id": assistant.graph_id,
-        "config": {},
-        "context": {},
-        "metadata": {"created_by": "system"},
-        "name": assistant.graph_id,
-        "created_at": assistant.created_at,
-        "updated_at": assistant.created_at,
-        "version": 1,
-        "description": assistant.description,
-    }

@@ -12,10 +12,11 @@ import contextlib
 import uuid
 from typing import Any
 
+from ..assistants import Bound
 from ..auth import owned
 from ..controls import Controls
 from ..deviations import Hook
-from ..engine import Assistant, Engine
+from ..engine import Engine
 from ..errors import ApiError
 from ..settings import Settings
 from ..store import Run, Store, Thread
@@ -42,11 +43,12 @@ class Scheduler:
         self.replay_grace = settings.replay_grace_seconds
         self.webhooks = Webhooks()
 
-    def resolve_assistant(self, assistant_id: str) -> Assistant:
-        assistant = self.engine.resolve(assistant_id)
+    def resolve_assistant(self, assistant_id: str) -> Bound:
+        """The assistant a run body names (by id, or by graph id for the graph's system assistant) with its graph."""
+        assistant = self.engine.assistant_store.bind(assistant_id)
         if assistant is not None:
             return assistant
-        if is_uuid(assistant_id):
+        if is_uuid(assistant_id) or assistant_id in self.engine.assistants:  # a deleted system assistant: 404 too
             raise ApiError(404, "Thread or assistant not found.")
         graphs = ", ".join(self.engine.assistants)
         raise ApiError(
@@ -64,6 +66,7 @@ class Scheduler:
         checkpoint = _checkpoint(payload)
         check_webhook(payload.get("webhook"))
         thread, assistant = self._target(thread_id, payload)
+        payload = assistant.apply(payload)  # the assistant's config, context and metadata under the run's
         self._apply_multitask(thread, payload)
         run = Run(
             run_id=uuid7(),
@@ -81,14 +84,15 @@ class Scheduler:
         thread.graph_id = assistant.graph_id
         if not stateless:
             thread.metadata = {**thread.metadata, "graph_id": assistant.graph_id, "assistant_id": assistant.assistant_id}
-        thread.config = RUN_THREAD_CONFIG
+        config = assistant.thread_config(thread.config, payload.get("config"))
+        thread.config = RUN_THREAD_CONFIG if config == RUN_THREAD_CONFIG else config
         thread.status = ThreadStatus.BUSY
         thread.updated_at = now_iso()
         self.store.add_run(run)
         self._pump(thread.thread_id)
         return run
 
-    def _target(self, thread_id: str | None, payload: dict[str, Any]) -> tuple[Thread, Assistant]:
+    def _target(self, thread_id: str | None, payload: dict[str, Any]) -> tuple[Thread, Bound]:
         """The thread the run goes to (a new temporary one when stateless) and its assistant."""
         if thread_id is None:
             assistant = self.resolve_assistant(payload["assistant_id"])
