@@ -132,6 +132,28 @@ def test_reset_forgets_every_thread(served):
         assert http.post("/assistants/search", json={"graph_id": "agent"}).status_code == 200  # graphs stay
 
 
+def test_stats_count_what_the_mock_holds(served):
+    served.server.reset()
+    with httpx.Client(base_url=served.url) as http:
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        run = http.post(f"/threads/{tid}/runs", json={"assistant_id": "agent", "input": {"some_text": "x"}}).json()
+        _until(lambda: http.get(f"/threads/{tid}/runs/{run['run_id']}").json()["status"] != "pending")
+        held = http.get("/__mock__/stats").json()
+        # a background run nobody has joined yet keeps its events for its first joiner
+        assert held["threads"] == held["runs"] == held["checkpointed_threads"] == 1 and held["buffered_events"] > 0
+        http.get(f"/threads/{tid}/runs/{run['run_id']}/join")
+        after = http.get("/__mock__/stats").json()
+        assert (after["active_runs"], after["run_tasks"], after["subscribers"], after["buffered_events"]) == (0, 0, 0, 0)
+        assert after["tasks"] >= 1 and after["journal_entries"] >= 4
+
+
+def _until(check, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
 def test_deviations_switch_at_run_time(served):
     server = served.server
     try:

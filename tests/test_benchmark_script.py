@@ -34,6 +34,29 @@ def test_bench_measures_a_baseline_ref_beside_the_mock():
     assert "mock @ HEAD" in out and "change" in out, out
 
 
+def _load(*args: str) -> str:
+    proc = subprocess.run([sys.executable, "benchmarks/load.py", *args, "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
+    assert proc.returncode == 0, proc.stderr + proc.stdout  # 1 for a wrong answer, a dropped connection or a leftover
+    return proc.stdout
+
+
+def test_load_levels_check_every_cycle_from_several_processes():
+    out = _load("levels")
+    rows = re.findall(r"│\s+(\d+) │\s+(\d+) │\s+(\d+) /s │\s+([\d.]+) │\s+([\d.]+) │.*?│\s+(\d+) │\s+(\d+) │\s+(\d+) │", out)
+    assert [(level, procs) for level, procs, *_ in rows] == [("10", "2"), ("40", "2")], out
+    assert all(int(checked) > 0 and (wrong, dropped) == ("0", "0") for *_, checked, wrong, dropped in rows), out
+    assert rows[0][3] == "1.00" and "floor (LangGraph alone" in out, out  # c10 against itself, and the floor of the same run
+
+
+def test_load_disconnect_leaves_nothing_behind():
+    assert "nothing left behind ✓" in _load("disconnect")
+
+
+def test_load_soak_reports_rss_over_time():
+    out = _load("soak", "--max-threads", "100")
+    assert re.search(r"300 cycles checked in \d+ s .* 0 failed; threads kept at the end: 100;", out), out
+
+
 def test_suite_time_prints_the_mock_figure_and_verdict():
     proc = subprocess.run([sys.executable, "benchmarks/suite_time.py", "--no-official", "--profile", "quick"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
     assert proc.returncode == 0, proc.stderr + proc.stdout

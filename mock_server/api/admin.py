@@ -1,9 +1,10 @@
 """`/__mock__/`: the mock's own controls, under the reserved prefix `/__mock__/` (documented in the spec, tag `admin`):
-the request journal, scenarios loaded and removed at run time, a full reset, and deviation profiles.
-`hitl-mock serve --no-admin` turns them off."""
+the request journal, scenarios loaded and removed at run time, a full reset, deviation profiles, and live counts
+(`stats`). `hitl-mock serve --no-admin` turns them off."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import yaml
@@ -138,6 +139,31 @@ async def remove_scenario(request: Request) -> Response:
     return Response(status_code=204)
 
 
+# -- stats ----------------------------------------------------------------------------------------------------
+
+
+async def stats(request: Request) -> Response:
+    """Live counts, read only: what the mock holds right now, so a load test can check that nothing outlives its
+    request (a dropped stream leaves no task, subscriber queue or buffered event behind)."""
+    svc = services(request)
+    runs = list(svc.store.runs.values())
+    brokers = [run.events for run in runs]
+    return _json(
+        {
+            "threads": len(svc.store.threads),
+            "runs": len(runs),
+            "active_runs": sum(run.active for run in runs),
+            "run_tasks": sum(run.running for run in runs),
+            "tasks": len(asyncio.all_tasks()),  # every live asyncio task, this request's own included
+            # The broker keeps these private; counted here rather than given a public API for one read-only view.
+            "subscribers": sum(len(b._subscribers or ()) for b in brokers),
+            "buffered_events": sum(len(b._buffer or ()) for b in brokers),
+            "checkpointed_threads": len(svc.engine.checkpointer.storage),
+            "journal_entries": len(svc.journal.entries),
+        }
+    )
+
+
 # -- reset ----------------------------------------------------------------------------------------------------
 
 
@@ -160,4 +186,5 @@ routes = [
     Route("/__mock__/scenarios", load_scenario, methods=["POST"]),
     Route("/__mock__/scenarios/{graph_id}", remove_scenario, methods=["DELETE"]),
     Route("/__mock__/reset", reset, methods=["POST"]),
+    Route("/__mock__/stats", stats, methods=["GET"]),
 ]
