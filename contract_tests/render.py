@@ -19,7 +19,7 @@ def print_report(report: Report, console: Console) -> None:
     for column in ("clause", "title", "level", "capability", "result"):
         table.add_column(column, overflow="fold")
     for r in report.results:
-        result = STYLE[r.status] + (f" ({r.reason})" if r.status in ("not-checked", "not-run") and r.reason else "")
+        result = STYLE[r.status] + (f" ({r.reason})" if r.status in ("not-checked", "not-run", "passed") and r.reason else "")
         table.add_row(r.clause.id, r.clause.title, r.clause.level, r.clause.capability, result)
     console.print(table)
     for r in (r for r in report.results if r.status == "failed"):

@@ -19,6 +19,27 @@ def _interrupted_agent(client, needs, text="original text"):
     return tid, reply
 
 
+def _asked(client, tid):
+    """The one pending interrupt ({id, value}), read from the thread's surfaces, not from a wait body: a check that
+    only needs the id to resume must not fail because the wait body lacks it (that is HITL-WAIT-001's to judge)."""
+    found = pending(client, tid)
+    assert len(found) == 1, f"expected one pending interrupt on the thread, found {found}"
+    return found[0]
+
+
+def _wait_agrees(body, interrupt):
+    """A wait body that lists interrupts lists the pending one (one without `__interrupt__` is HITL-WAIT-001's)."""
+    if "__interrupt__" in body:
+        assert [i["id"] for i in body["__interrupt__"]] == [interrupt["id"]], f"the wait body names {body['__interrupt__']}, the thread {interrupt}"
+
+
+def _listed(body, tid, client):
+    """The ids each surface lists, with the wait body's only when it has `__interrupt__` at all (a body without
+    the key is HITL-WAIT-001's failure, not this clause's)."""
+    wait = {"wait": [i["id"] for i in body["__interrupt__"]]} if "__interrupt__" in body else {}
+    return {**wait, **pending_ids(client, tid)}
+
+
 @clause("HITL-WAIT-001")
 def test_wait_returns_the_interrupt(client, needs):
     _, reply = _interrupted_agent(client, needs)
@@ -63,14 +84,13 @@ def test_thread_values(client, needs):
 
 @clause("HITL-THREAD-002")
 def test_thread_lists_the_interrupt(client, needs):
-    tid, reply = _interrupted_agent(client, needs)
-    [interrupt] = reply.json()["__interrupt__"]
+    tid, _ = _interrupted_agent(client, needs)
     thread = client.thread(tid)
     interrupts = thread.get("interrupts")
     assert isinstance(interrupts, dict) and len(interrupts) == 1, f"Thread.interrupts = {interrupts!r}"
     [(task_id, items)] = interrupts.items()
-    expected = [{"id": interrupt["id"], "value": interrupt["value"]}]
-    assert [{k: v for k, v in i.items() if k in ("id", "value")} for i in items] == expected
+    assert [i.get("value") for i in items] == [{"text_to_revise": "original text"}], f"Thread.interrupts = {interrupts!r}"
+    assert all(isinstance(i.get("id"), str) for i in items), f"an interrupt without an id: {items}"
     assert task_id in {t["id"] for t in client.state(tid)["tasks"]}, "Thread.interrupts is not keyed by a task id"
 
 
@@ -82,18 +102,19 @@ def test_state_next(client, needs):
 
 @clause("HITL-STATE-002")
 def test_state_task_interrupts(client, needs):
-    tid, reply = _interrupted_agent(client, needs)
-    [interrupt] = reply.json()["__interrupt__"]
+    tid, _ = _interrupted_agent(client, needs)
     [task] = client.state(tid)["tasks"]
-    assert task["name"] == "human_node" and [i["id"] for i in task["interrupts"]] == [interrupt["id"]]
-    assert task["interrupts"][0]["value"] == interrupt["value"]
+    assert task["name"] == "human_node", task
+    assert [i.get("value") for i in task["interrupts"]] == [{"text_to_revise": "original text"}], task["interrupts"]
+    assert all(isinstance(i.get("id"), str) for i in task["interrupts"]), f"an interrupt without an id: {task['interrupts']}"
 
 
 @clause("HITL-STATE-003")
 def test_state_interrupts(client, needs):
-    tid, reply = _interrupted_agent(client, needs)
-    [interrupt] = reply.json()["__interrupt__"]
-    assert [(i["id"], i["value"]) for i in client.state(tid)["interrupts"]] == [(interrupt["id"], interrupt["value"])]
+    tid, _ = _interrupted_agent(client, needs)
+    listed = client.state(tid).get("interrupts")
+    assert [i.get("value") for i in listed or []] == [{"text_to_revise": "original text"}], f"state.interrupts = {listed!r}"
+    assert all(isinstance(i.get("id"), str) for i in listed), f"an interrupt without an id: {listed}"
 
 
 @clause("HITL-SURFACE-001")
@@ -169,8 +190,8 @@ def test_finished_state_has_nothing_pending(client, needs):
 
 @clause("HITL-RESUME-002")
 def test_resume_by_id(client, needs):
-    tid, reply = _interrupted_agent(client, needs)
-    [interrupt] = reply.json()["__interrupt__"]
+    tid, _ = _interrupted_agent(client, needs)
+    interrupt = _asked(client, tid)
     assert client.wait_json(tid, "agent", command={"resume": {interrupt["id"]: "by id"}}) == {"some_text": "by id"}
 
 
@@ -199,23 +220,25 @@ def _resume_both(client, needs):
 
 @clause("HITL-RESUME-004")
 def test_map_resumes_all(client, needs):
-    tid, then = _resume_both(client, needs)
+    tid, _ = _resume_both(client, needs)
     assert sorted(client.state(tid)["values"].get("answers", [])) == ["a=alpha", "b=beta"], client.state(tid)["values"]
-    assert [i["value"] for i in then.get("__interrupt__", [])] == [{"q": "first?"}], then
+    assert [i["value"] for i in pending(client, tid)] == [{"q": "first?"}], pending(client, tid)
 
 
 @clause("HITL-RESUME-008")
 def test_sequential_interrupts_in_one_node(client, needs):
-    tid, then = _resume_both(client, needs)
-    pending = then.get("__interrupt__", [])
-    if [i["value"] for i in pending] != [{"q": "first?"}]:
+    tid, _ = _resume_both(client, needs)
+    waiting = pending(client, tid)
+    if [i["value"] for i in waiting] != [{"q": "first?"}]:
         import pytest
 
         pytest.skip("the graph never reached its sequential interrupts: the map resume did not work (see HITL-RESUME-004)")
-    [next_interrupt] = pending
-    second = client.wait_json(tid, "multi", command={"resume": "one"})["__interrupt__"]
-    assert second[0]["value"] == {"q": "second?", "first": "one"}, "the first answer was not kept"
+    [next_interrupt] = waiting
+    body = client.wait_json(tid, "multi", command={"resume": "one"})
+    second = pending(client, tid)
+    assert [i["value"] for i in second] == [{"q": "second?", "first": "one"}], f"the first answer was not kept: {second}"
     assert second[0]["id"] != next_interrupt["id"], "the second interrupt() in the node reused the first id"
+    _wait_agrees(body, second[0])
     final = client.wait_json(tid, "multi", command={"resume": "two"})
     assert sorted(final["answers"]) == ["a=alpha", "b=beta", "first=one", "second=two"]
 
@@ -227,19 +250,19 @@ def test_partial_map_leaves_the_rest(client, needs):
     client.wait_json(tid, "multi", input={"answers": []})
     by_q = {i["value"]["q"]: i["id"] for i in pending(client, tid)}
     partial = client.wait_json(tid, "multi", command={"resume": {by_q["A?"]: "alpha"}})
-    listed = {"wait": [i["id"] for i in partial.get("__interrupt__", [])], **pending_ids(client, tid)}
+    listed = _listed(partial, tid, client)
     assert all(ids == [by_q["B?"]] for ids in listed.values()), f"B? ({by_q['B?']}) alone should be pending; listed: {listed}"
 
 
 @clause("HITL-RESUME-006")
 def test_unknown_id_resumes_nothing(client, needs):
-    tid, reply = _interrupted_agent(client, needs)
-    [interrupt] = reply.json()["__interrupt__"]
+    tid, _ = _interrupted_agent(client, needs)
+    interrupt = _asked(client, tid)
     answer = client.wait(tid, "agent", command={"resume": {"0" * 32: "nope"}})
     assert answer.status < 500, f"a resume map with an unknown id answered {answer.status}: {answer.text[:300]}"
     body = answer.json() if answer.status == 200 else {}
     assert body.get("some_text") != "nope", f"the unknown id resumed the pending interrupt: {body}"
-    again = [i["id"] for i in body.get("__interrupt__", [])]
+    again = [i["id"] for i in body.get("__interrupt__", [interrupt])]  # a body without the key is HITL-WAIT-001's
     assert answer.status >= 400 or "__error__" in body or again == [interrupt["id"]], f"the reply is neither a refusal nor the same interrupt: {body}"
     assert [i["id"] for i in pending(client, tid)] == [interrupt["id"]], "the pending interrupt changed"
     assert client.thread(tid)["status"] in ("interrupted", "error")
@@ -249,12 +272,15 @@ def test_unknown_id_resumes_nothing(client, needs):
 def test_validation_loop_gets_new_ids(client, needs):
     needs(graphs=("validate",))
     tid = client.create_thread()
-    seen = {client.wait_json(tid, "validate", input={})["__interrupt__"][0]["id"]}
+    client.wait_json(tid, "validate", input={})
+    seen = {_asked(client, tid)["id"]}
     for bad in ("abc", -5):
-        again = client.wait_json(tid, "validate", command={"resume": bad})["__interrupt__"]
-        assert again[0]["value"] == {"prompt": f"'{bad}' is not a valid age. Please enter a positive integer."}
-        assert again[0]["id"] not in seen, "a re-interrupt reused an id"
-        seen.add(again[0]["id"])
+        body = client.wait_json(tid, "validate", command={"resume": bad})
+        again = _asked(client, tid)
+        _wait_agrees(body, again)
+        assert again["value"] == {"prompt": f"'{bad}' is not a valid age. Please enter a positive integer."}, again
+        assert again["id"] not in seen, "a re-interrupt reused an id"
+        seen.add(again["id"])
     assert client.wait_json(tid, "validate", command={"resume": 42}) == {"age": 42}
 
 
@@ -273,9 +299,9 @@ def test_update_while_interrupted(client, needs):
     assert client.state(tid)["values"].get("some_text") == "updated", client.state(tid)["values"]
     # The node runs again from its start and asks again. Whether the new interrupt keeps the old id is not part of
     # the clause: the Python runtime derives it from the task (same id), LangGraph.js gives a new one.
-    [asked] = again.get("__interrupt__", []) or [{}]
-    assert asked.get("value") == {"text_to_revise": "updated"}, f"the node did not interrupt again with the updated state: {again}"
-    assert [i["id"] for i in pending(client, tid)] == [asked["id"]], "the interrupt in the wait body is not the pending one"
+    asked = _asked(client, tid)
+    assert asked.get("value") == {"text_to_revise": "updated"}, f"the node did not interrupt again with the updated state: {asked}"
+    _wait_agrees(again, asked)
 
 
 @clause("HITL-CMD-002")
@@ -292,12 +318,13 @@ def test_update_then_resume(client, needs):
 
 @clause("HITL-INPUT-001")
 def test_new_input_abandons_the_interrupt(client, needs):
-    tid, reply = _interrupted_agent(client, needs, "one")
-    old = reply.json()["__interrupt__"][0]["id"]
-    second = client.wait_json(tid, "agent", input={"some_text": "two"})
-    [interrupt] = second["__interrupt__"]
-    assert interrupt["value"] == {"text_to_revise": "two"} and interrupt["id"] != old
-    assert [i["id"] for i in pending(client, tid)] == [interrupt["id"]]
+    tid, _ = _interrupted_agent(client, needs, "one")
+    old = _asked(client, tid)["id"]
+    body = client.wait_json(tid, "agent", input={"some_text": "two"})
+    interrupt = _asked(client, tid)
+    _wait_agrees(body, interrupt)
+    assert interrupt["value"] == {"text_to_revise": "two"}, f"the new input did not ask again: {interrupt}"
+    assert interrupt["id"] != old, "the new interrupt reused the abandoned one's id"
 
 
 @clause("HITL-IGNORE-001")

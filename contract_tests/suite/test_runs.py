@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contract_tests.capabilities import require_field, require_route
-from contract_tests.client import state_surfaces
+from contract_tests.client import pending, state_surfaces
 from contract_tests.plugin import clause
 
 SLOW = {"sleep": 1.5}  # long enough for a second request to find the thread busy
@@ -121,7 +121,8 @@ def _history(client, tid):
 def test_history_lists_checkpoints_newest_first(client, needs):
     needs(graphs=("agent",))
     tid = client.create_thread()
-    iid = client.wait_json(tid, "agent", input={"some_text": "h"})["__interrupt__"][0]["id"]
+    client.wait_json(tid, "agent", input={"some_text": "h"})
+    [iid] = [i["id"] for i in pending(client, tid)] or ["(none pending)"]
     history = _history(client, tid)
     assert history and history[0]["next"] == ["human_node"], [h["next"] for h in history]
     listed = {name: [i["id"] for i in items] for name, items in state_surfaces(history[0], "history[0]").items()}
