@@ -23,6 +23,7 @@ CAPABILITIES = {
     "history": "checkpoint history (POST /threads/{id}/history)",
     "schema": "every response matches openapi/openapi.yaml; bad input gets 4xx, never 5xx",
     "time-travel": "state at a past checkpoint, and runs forked from one (GET /threads/{id}/state/{checkpoint_id}, checkpoint_id on runs)",
+    "thread-streams": "protocol v2, as the SDKs' client.threads.stream: POST /threads/{id}/commands (run.start, input.respond) and POST /threads/{id}/stream/events",
 }
 
 
@@ -111,6 +112,11 @@ CLAUSES: tuple[Clause, ...] = (
     # time travel
     Clause("HITL-TT-001", "The state at a past checkpoint equals that checkpoint's history entry", "MUST", "time-travel"),
     Clause("HITL-TT-002", "A run forked from the interrupted checkpoint asks again, with a new interrupt id, and the fork resumes", "MUST", "time-travel"),
+    # thread streams (protocol v2)
+    Clause("HITL-TS-001", "A thread stream reports each interrupt as `input.requested` {interrupt_id, payload}, with the ids and values /state lists", "MUST", "thread-streams"),
+    Clause("HITL-TS-002", "A run that stops at interrupt() ends with lifecycle `interrupted`; answered by `input.respond`, the next run ends `completed`", "MUST", "thread-streams"),
+    Clause("HITL-TS-003", "`input.respond` to an id the thread does not have pending answers the error `no_such_interrupt`, and the interrupt stays pending", "MUST", "thread-streams"),
+    Clause("HITL-TS-004", "`input.respond` to one of two parallel interrupts answers it alone: the other stays pending, with its id", "MUST", "thread-streams"),
     # model and schema
     Clause("HITL-MODEL-001", "Random sequences of create / run / resume (value or map) / new input / read agree with a model", "MUST", "core"),
     Clause("HITL-SCHEMA-001", "Responses to valid requests match the spec: status codes, content types, schemas, headers", "MUST", "schema"),
@@ -125,6 +131,12 @@ AVOIDED_INPUTS: tuple[dict[str, str], ...] = (
         "operation": "POST /threads/search, POST /threads/count",
         "input": "values",
         "reason": "the official dev server (langgraph-api 0.16.7) answers 500 when any thread has `values: null`; not generated, so not checked",
+    },
+    {
+        "operation": "POST /threads/{thread_id}/stream/events, GET /threads/{thread_id}/stream",
+        "input": "every generated request",
+        "reason": "these streams never end (heartbeats hold them open), so a generated request never gets a whole answer; "
+        "the thread-streams checks check each /stream/events event they read against the spec",
     },
 )
 

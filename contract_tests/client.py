@@ -123,13 +123,16 @@ class Client:
         return Reply(response.status_code, response.headers, text)
 
     def _check_schema(self, method: str, response: httpx.Response) -> None:
-        path = response.request.url.path
+        self.check_schema(method, response.request.url.path, response.status_code, response.headers.get("content-type", ""), response.content)
+
+    def check_schema(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
+        """Check one response against the spec; what disagrees goes to `schema_problems`, with the last curl line."""
         if hitl_spec.match_path(path) is None:
             return
         try:
-            found = hitl_spec.check_response(method, path, response.status_code, response.headers.get("content-type", ""), response.content)
+            found = hitl_spec.check_response(method, path, status, content_type, body)
         except ValueError as exc:  # a body that does not parse as what its content type says
-            found = [f"{method} {path} {response.status_code}: the body does not parse ({exc})"]
+            found = [f"{method} {path} {status}: the body does not parse ({exc})"]
         self.schema_problems += [f"{p}\n    $ {self.transcript[-1].curl()}" for p in found]
 
     def note_created(self, method: str, path: str, sent: Any, status: int, text: str, headers: Any = None) -> None:

@@ -15,13 +15,14 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from .api import admin, assistants, runs, runs_bulk, state, system, threads
+from .api import admin, assistants, protocol, runs, runs_bulk, state, system, thread_stream, threads
 from .api.admin_guard import AdminGuard
 from .api.body_limit import BodyLimit
 from .api.errors import HANDLERS
 from .api.middleware import CORS, CORS_OPTIONS, ControlsMiddleware
 from .auth import AuthMiddleware
 from .journal import JournalMiddleware
+from .protocol.hub import ProtocolHub
 from .scenarios import LoadedGraph
 from .services import Services
 from .settings import Settings
@@ -29,13 +30,15 @@ from .settings import Settings
 
 def contract_routes() -> list[BaseRoute]:
     """Every route of the LangGraph Server contract the mock serves."""
-    return [*system.routes, *assistants.routes, *threads.routes, *state.routes, *runs.routes, *runs_bulk.routes]
+    return [*system.routes, *assistants.routes, *threads.routes, *state.routes, *runs.routes, *runs_bulk.routes, *thread_stream.routes, *protocol.routes]
 
 
 def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) -> Starlette:
     """A mock serving `graphs` (an empty store; one checkpointer for all threads), configured by `settings`."""
     settings = settings or Settings()
     svc = Services.build(graphs, settings)
+    hub = ProtocolHub(svc.store, settings.stream_backlog, svc.controls.deviations)  # thread streams (protocol v2), fed by every run
+    svc.scheduler.observers.append(hub.attach)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -54,10 +57,11 @@ def create_app(graphs: Sequence[LoadedGraph], settings: Settings | None = None) 
         Middleware(ControlsMiddleware, faults=svc.controls.faults, deviations=svc.controls.deviations),
     ]
     app = Starlette(
-        routes=[*contract_routes(), *(admin.routes if settings.admin else [])],
+        routes=[*contract_routes(), *protocol.websocket_routes, *(admin.routes if settings.admin else [])],
         exception_handlers=HANDLERS,
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.services = svc
+    app.state.protocol = hub
     return app

@@ -18,6 +18,7 @@ from .journal import Journal
 from .retention import Sweeper
 from .runs.executor import Executor
 from .runs.scheduler import Scheduler
+from .runs.thread_feed import ThreadFeeds
 from .scenarios import LoadedGraph
 from .settings import Settings
 from .store import Store
@@ -36,6 +37,7 @@ class Services:
     scheduler: Scheduler
     journal: Journal
     sweeper: Sweeper
+    feeds: ThreadFeeds  # GET /threads/{id}/stream: every run on a thread, fed through the scheduler's observers
 
     @classmethod
     def build(cls, graphs: Sequence[LoadedGraph], settings: Settings) -> Services:
@@ -48,7 +50,9 @@ class Services:
         executor = Executor(engine, store, threads, controls)
         scheduler = Scheduler(engine, store, executor, controls, api_url=settings.api_url, settings=settings)
         journal = Journal(settings.journal_limit, settings.journal_bytes)
-        return cls(settings, controls, engine, store, threads, scheduler, journal, Sweeper(store, threads, engine))
+        feeds = ThreadFeeds(store, settings.stream_backlog)
+        scheduler.observers.append(feeds.attach)
+        return cls(settings, controls, engine, store, threads, scheduler, journal, Sweeper(store, threads, engine), feeds)
 
     async def reset(self) -> None:
         """Forget every thread, run, checkpoint, journal entry and created assistant (each graph's system assistant is

@@ -34,20 +34,28 @@ class SpecRecorder:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        status, content_type, chunks = 0, "", []
+        status, content_type, chunks, checked = 0, "", [], False
 
         async def recording_send(message: Any) -> None:
-            nonlocal status, content_type
+            nonlocal status, content_type, checked
             if message["type"] == "http.response.start":
                 status = message["status"]
                 content_type = dict(message.get("headers") or []).get(b"content-type", b"").decode()
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
+                    checked = True
                     self._check(scope, status, content_type, b"".join(chunks))
             await send(message)
 
-        await self.app(scope, receive, recording_send)
+        try:
+            await self.app(scope, receive, recording_send)
+        finally:
+            if not checked and content_type.startswith("text/event-stream"):
+                # A stream the client left (a thread stream never ends by itself): its complete frames are checked.
+                body = b"".join(chunks).replace(b"\r\n", b"\n")
+                end = body.rfind(b"\n\n")
+                self._check(scope, status, content_type, body[: end + 2] if end >= 0 else b"")
 
     def _check(self, scope: Any, status: int, content_type: str, body: bytes) -> None:
         if scope["method"] == "OPTIONS":

@@ -48,3 +48,32 @@ def test_js_client_against_the_mock(sdk, node_modules, mock):
 @pytest.mark.parametrize("sdk", SDKS)
 def test_js_client_against_the_official_server(sdk, node_modules, official):
     run_flow(sdk, official)
+
+
+# -- thread streams (protocol v2): `client.threads.stream`, in SDK 1.15.0 (2.0.0, older, has none) ------------------
+
+
+def run_thread_streams(url: str, transport: str) -> dict:
+    """tests/js/threads_stream.mjs: the seed flow, parallel interrupts by id, the validation loop and chat tokens.
+    Node 20 has no global WebSocket, so the SDK's WebSocket transport needs `--experimental-websocket`."""
+    proc = subprocess.run(
+        ["node", "--experimental-websocket", "threads_stream.mjs", "sdk-1.15.0", url, transport], cwd=JS, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, f"threads.stream ({transport}) against {url} failed:\n{proc.stdout}\n{proc.stderr}"
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["ok"] and summary["checks"] == 13, summary
+    return summary
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+def test_js_thread_streams_against_the_mock(transport, node_modules, mock):
+    run_thread_streams(mock.url, transport)
+
+
+@pytest.mark.official
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+def test_js_thread_streams_see_the_same_on_both_servers(transport, node_modules, official, mock, mock_graphs):
+    """What the JS client observes (payloads, outputs, token texts, each event's method in seq order) is the same."""
+    expected = run_thread_streams(official, transport)["observed"]
+    for served in (mock_graphs, mock):
+        assert run_thread_streams(served.url, transport)["observed"] == expected, served.source

@@ -4,6 +4,8 @@ response check that really rejects what disagrees with it."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
@@ -12,6 +14,8 @@ import hitl_spec
 from mock_server import validation
 from mock_server.api import admin
 from mock_server.app import contract_routes
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_spec_is_valid_openapi_3_1():
@@ -89,3 +93,18 @@ def test_the_mocks_enums_are_read_against_the_spec():
     drifted = StrEnum("RunStatus", {"PENDING": "pending", "DONE": "done"})
     with pytest.raises(RuntimeError, match=r"RunStatus disagrees with the spec .*'interrupted'"):
         types.check_enum(drifted, types.SPEC_ENUMS[types.RunStatus])
+
+
+def test_what_is_not_served_is_listed_in_the_readme_and_the_spec():
+    """Every path of the official server's /openapi.json with an operation the contract leaves out is named (itself,
+    or a prefix of it such as `/runs/crons…`) in the README's "Not served yet" table and in the spec's description."""
+    official = json.loads((ROOT / "tests" / "reference" / "official-openapi-langgraph-api-0.16.7.json").read_text())
+    ours = hitl_spec.load_spec()["paths"]
+    missing = sorted({path for path, item in official["paths"].items() for method in item if method in hitl_spec.METHODS and method not in ours.get(path, {})})
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("Not served yet") : readme.index("These differences are deliberate")]
+    described = hitl_spec.load_spec()["info"]["description"]
+    for where, text in (("README", table), ("spec", described[described.index("Not in this contract") :])):
+        named = {m.rstrip("…") for m in re.findall(r"`(?:[A-Z]+ )?(/[^`\s]*)`", text)}
+        assert [p for p in missing if not any(p.startswith(n) for n in named)] == [], f"official paths the {where} does not name"
+        assert [n for n in named if n in ours] == [], f"the {where} lists as not served paths that are served"

@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from ..deviations import Hook
 from ..errors import ApiError
-from ..wire import is_uuid
+from ..runs.broker import StreamEvent
+from ..wire import dumps, is_uuid
 from .common import json_response, query_bool, query_int, read_body, services
 from .threads import thread_out
 
@@ -82,6 +83,9 @@ async def update_state(request: Request) -> Response:
                 raise
             raise ApiError(400, f"checkpoint.checkpoint_ns names no subgraph of this graph: {exc}") from None
         await svc.threads.refresh(thread, error=None, at=checkpoint if checkpoint.get("checkpoint_id") else None)
+    if svc.feeds.watching(thread.thread_id):  # GET /threads/{id}/stream shows the update (live only, as officially)
+        state = await svc.engine.state(assistant, thread.thread_id, legacy=svc.controls.legacy_interrupts)
+        svc.feeds.publish(thread.thread_id, StreamEvent("state_update", dumps({"state": state, "thread_id": thread.thread_id})))
     return json_response(result)
 
 

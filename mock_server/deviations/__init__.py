@@ -2,9 +2,10 @@
 the conformance suite can be shown to catch each one (`hitl-mock serve --deviate NAME`, `PUT /__mock__/deviations`).
 
 Deviations are one layer. The mock calls `Deviations.apply(Hook.X, value, ...)` at a few named hook points, and each
-profile is one entry in `profiles.py` (the HTTP layer: bodies, headers, errors) or `run_profiles.py` (what a run
-does: payloads, inputs, resumes, events): its description, the hook it changes, and a function that changes the
-value there. Adding a profile touches one of those files.
+profile is one entry in `profiles.py` (the HTTP layer: bodies, headers, errors), `run_profiles.py` (what a run
+does: payloads, inputs, resumes, events) or `protocol_profiles.py` (thread streams: their events, `input.respond`):
+its description, the hook it changes, and a function that changes the value there. Adding a profile touches one of
+those files.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from typing import Any
 
 from .base import Deviation, Hook
 from .profiles import HTTP_PROFILES
+from .protocol_profiles import PROTOCOL_PROFILES
 from .run_profiles import RUN_PROFILES
 
-PROFILES: tuple[Deviation, ...] = (*HTTP_PROFILES, *RUN_PROFILES)
+PROFILES: tuple[Deviation, ...] = (*HTTP_PROFILES, *RUN_PROFILES, *PROTOCOL_PROFILES)
 DEVIATIONS: dict[str, str] = {d.name: d.description for d in PROFILES}
 assert len(DEVIATIONS) == len(PROFILES), "deviation profile names must be unique"
 

@@ -32,6 +32,9 @@ class Hook(StrEnum):
     MULTITASK = "multitask"  # a run's multitask strategy (MultitaskStrategy)
     BREAKPOINTS = "breakpoints"  # a run's (interrupt_before, interrupt_after)
     GRAPH_INPUT = "graph_input"  # a run's (input, command); context: pending (the thread's pending interrupt ids)
+    # thread streams (protocol v2)
+    PROTOCOL_EVENT = "protocol_event"  # one thread-stream event as (method, params), as it is logged
+    RESPOND = "respond"  # input.respond's [(interrupt_id, namespace, response)]; context: pending (the thread's pending ids, or None)
 
 
 Transform = Callable[..., Any]

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from ..wire import compact
 
@@ -24,6 +25,15 @@ class StreamEvent:
 
 
 Subscriber = asyncio.Queue[StreamEvent | None]  # None ends the stream
+
+
+class Tap(Protocol):
+    """Sees every event a run publishes, and its end (the thread's protocol log, protocol/hub.py; its join stream,
+    thread_feed.py)."""
+
+    def publish(self, item: StreamEvent) -> None: ...
+
+    def closed(self) -> None: ...
 
 
 BACKLOG = 10_000  # default for `EventBroker.bound` (Settings.stream_backlog)
@@ -48,7 +58,7 @@ class FilteredQueue(Subscriber):
     def put_nowait(self, item: StreamEvent | None) -> None:
         if self.cut_off:
             return
-        if item is not None and self.modes is not None and item.event.split("|", 1)[0] not in self.modes:
+        if item is not None and not self.wants(item):
             return
         if item is not None and self.qsize() >= self.limit:
             self.cut_off = True
@@ -57,6 +67,9 @@ class FilteredQueue(Subscriber):
             super().put_nowait(StreamEvent("error", SLOW_CONSUMER % self.limit))
             item = None
         super().put_nowait(item)
+
+    def wants(self, item: StreamEvent) -> bool:
+        return self.modes is None or item.event.split("|", 1)[0] in self.modes
 
 
 def event_key(event_id: str) -> tuple[int, int]:
@@ -69,7 +82,7 @@ def event_key(event_id: str) -> tuple[int, int]:
 
 
 class EventBroker:
-    __slots__ = ("_buffer", "_done", "_last_ms", "_seq", "_subscribers", "awaiting_first_join", "finished", "grace", "limit", "resumable")
+    __slots__ = ("_buffer", "_done", "_last_ms", "_seq", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
 
     def __init__(self, resumable: bool = False) -> None:
         self.resumable = resumable
@@ -82,6 +95,8 @@ class EventBroker:
         self._done: asyncio.Event | None = None  # made only when someone waits (most runs are never waited on twice)
         self._last_ms = 0
         self._seq = 0
+        self.tap: Tap | None = None  # the thread's protocol v2 log (protocol/hub.py)
+        self.feed: Tap | None = None  # the thread's join stream, GET /threads/{id}/stream (thread_feed.py)
 
     def bound(self, limit: int, grace: float | None) -> None:
         self.limit, self.grace = limit, grace
@@ -112,10 +127,24 @@ class EventBroker:
             self._buffer.append(StreamEvent(event, compact(data), item.id))
         for queue in self._subscribers or ():
             queue.put_nowait(item)
+        if self.tap is not None:
+            self.tap.publish(item)
+        if self.feed is not None:
+            self.feed.publish(item)
+
+    def stored(self) -> list[StreamEvent]:
+        """The events kept for replay, oldest first."""
+        return list(self._buffer or ())
 
     def close(self) -> None:
         """The run has finished: end every stream and wake every waiter."""
         self.finished = True
+        tap, self.tap = self.tap, None
+        if tap is not None:
+            tap.closed()
+        feed, self.feed = self.feed, None
+        if feed is not None:
+            feed.closed()
         for queue in self._subscribers or ():
             queue.put_nowait(None)
         self._subscribers = None

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..controls import Controls
 from ..deviations import Hook
 from ..engine import CheckpointSnapshot, Engine, to_command
+from ..protocol.runner import ProtocolMapper, is_protocol_run, protocol_chunks
 from ..store import Run, Store, Thread
 from ..streams import CheckpointTracker, EventMapper, langgraph_modes
 from ..threads import Threads
@@ -83,18 +85,23 @@ class Executor:
         await faults.before_start()
         graph_input = await self._graph_input(thread, kwargs["command"], kwargs["input"])
         before, after = self.controls.deviations.apply(Hook.BREAKPOINTS, (kwargs["interrupt_before"], kwargs["interrupt_after"]))
-        mapper = EventMapper(kwargs["stream_mode"], self.controls.legacy_interrupts)
+        mapper: EventMapper | ProtocolMapper = EventMapper(kwargs["stream_mode"], self.controls.legacy_interrupts)
         subgraphs = kwargs["subgraphs"]
-        chunks = self.engine.astream(
-            assistant,
-            graph_input,
-            execution_config(run, kwargs),
-            modes=langgraph_modes(kwargs["stream_mode"]),
-            subgraphs=subgraphs,
-            interrupt_before=before,
-            interrupt_after=after,
-            context=kwargs["context"],
-        )
+        chunks: AsyncIterator[Any]
+        if is_protocol_run(kwargs["config"]):  # run.start / input.respond: LangGraph's v3 events (protocol/runner.py)
+            mapper, subgraphs = ProtocolMapper(), True
+            chunks = protocol_chunks(assistant.graph, graph_input, execution_config(run, kwargs), before=before, after=after, context=kwargs["context"])
+        else:
+            chunks = self.engine.astream(
+                assistant,
+                graph_input,
+                execution_config(run, kwargs),
+                modes=langgraph_modes(kwargs["stream_mode"]),
+                subgraphs=subgraphs,
+                interrupt_before=before,
+                interrupt_after=after,
+                context=kwargs["context"],
+            )
         async for item in chunks:
             ns, mode, chunk = item if subgraphs else ((), *item)
             if faults:
@@ -132,7 +139,12 @@ class Executor:
 
     async def _write_back(self, run: Run, thread: Thread, outcome: Outcome) -> None:
         rollback = run.cancel_action == CancelAction.ROLLBACK
+        # A protocol run streams no checkpoint events: when it fails or is cancelled, the official server has no
+        # checkpoint to take values and interrupts from and keeps the thread's (on success it reads the head).
+        kept = (thread.values, thread.interrupts) if outcome.error and not rollback and is_protocol_run(run.payload.get("config")) else None
         await self.threads.refresh(thread, error=outcome.error, checkpoint=None if rollback else outcome.tracker.latest)
         if rollback:
             thread.interrupts = None
+        if kept is not None:
+            thread.values, thread.interrupts = kept
         run.result = compact(outcome.result.body() or thread_fallback(thread))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from ..assistants import Bound
@@ -42,6 +43,7 @@ class Scheduler:
         self.backlog = settings.stream_backlog
         self.replay_grace = settings.replay_grace_seconds
         self.webhooks = Webhooks()
+        self.observers: list[Callable[[Run], None]] = []  # told of each run as it is created (protocol/hub.py)
 
     def resolve_assistant(self, assistant_id: str) -> Bound:
         """The assistant a run body names (by id, or by graph id for the graph's system assistant) with its graph."""
@@ -89,6 +91,8 @@ class Scheduler:
         thread.status = ThreadStatus.BUSY
         thread.updated_at = now_iso()
         self.store.add_run(run)
+        for observe in self.observers:
+            observe(run)
         self._pump(thread.thread_id)
         return run
 
