@@ -78,8 +78,8 @@ class Threads:
             raise ApiError(400, NO_GRAPH.format(thread.thread_id))
         return assistant
 
-    async def has_checkpoint(self, thread: Thread) -> bool:
-        return checkpointed(await self.engine.snapshot(self.assistant_of(thread), thread.thread_id))
+    def has_checkpoint(self, thread: Thread) -> bool:
+        return self.engine.has_checkpoint(thread.thread_id)
 
     async def apply_supersteps(self, thread: Thread, assistant: Assistant, supersteps: list[dict[str, Any]]) -> None:
         """`ThreadCreate.supersteps`: each superstep's updates applied as one step, with LangGraph's bulk update."""

@@ -120,7 +120,7 @@ class Executor:
             graph_input, command = deviations.apply(Hook.GRAPH_INPUT, (graph_input, command), pending=pending)
         if not command:
             return graph_input
-        if "resume" in command and not await self.threads.has_checkpoint(thread):
+        if "resume" in command and not self.threads.has_checkpoint(thread):
             # The official server fails a resume on a thread that never ran, before the graph runs.
             raise TypeError("'NoneType' object is not iterable")
         return to_command(command)
