@@ -107,8 +107,16 @@ def run_kwargs(run: Run) -> dict[str, Any]:
         "subgraphs": bool(p.get("stream_subgraphs")),
         "resumable": bool(p.get("stream_resumable")),
         "checkpoint_during": p.get("checkpoint_during", True),
-        "durability": p.get("durability") or "async",
+        "durability": durability(p),
     }
+
+
+def durability(payload: dict[str, Any]) -> str:
+    """When the run writes checkpoints (what LangGraph runs it with), as measured on the official server: its
+    `durability`, else `exit` for `checkpoint_during: false` (checkpoints only when the run stops), else `async`."""
+    if payload.get("durability"):
+        return str(payload["durability"])
+    return "exit" if payload.get("checkpoint_during") is False else "async"
 
 
 def execution_config(run: Run, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -101,6 +101,7 @@ class Executor:
                 interrupt_before=before,
                 interrupt_after=after,
                 context=kwargs["context"],
+                durability=kwargs["durability"],
             )
         async for item in chunks:
             ns, mode, chunk = item if subgraphs else ((), *item)

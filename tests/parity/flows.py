@@ -260,9 +260,19 @@ def chat_reject(s: Session) -> None:
     _chat(s, "reject")
 
 
+def durability(s: Session) -> None:
+    """`durability` and `checkpoint_during` reach LangGraph: `exit` (or `checkpoint_during: false`) writes the run's
+    checkpoints only when it stops, so the history is shorter."""
+    for label, extra in (("durability exit", {"durability": "exit"}), ("durability sync", {"durability": "sync"}), ("checkpoint_during false", {"checkpoint_during": False})):
+        tid = s.thread()
+        _wait(s, f"{label}: wait", tid, "multi", input={"answers": []}, **extra)
+        s.call(f"{label}: history", "POST", f"/threads/{tid}/history", {"limit": 20})
+        s.call(f"{label}: run", "GET", f"/threads/{tid}/runs")
+
+
 FLOWS: dict[str, Callable[[Session], None]] = {
     f.__name__: f
-    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel, stream_modes, bulk)
+    for f in (agent, agent_streams, approve, approve_edit, approve_reject, multi, multi_map, validate, nointerrupt, chat_approve, chat_reject, errors, time_travel, stream_modes, bulk, durability)
 }
 
 
