@@ -133,6 +133,11 @@ AVOIDED_INPUTS: tuple[dict[str, str], ...] = (
         "reason": "the official dev server (langgraph-api 0.16.7) answers 500 when any thread has `values: null`; not generated, so not checked",
     },
     {
+        "operation": "POST /runs/cancel",
+        "input": "status",
+        "reason": "cancels every pending or running run on the server, other clients' included; sent by thread and ids instead",
+    },
+    {
         "operation": "POST /threads/{thread_id}/stream/events, GET /threads/{thread_id}/stream",
         "input": "every generated request",
         "reason": "these streams never end (heartbeats hold them open), so a generated request never gets a whole answer; "

@@ -34,6 +34,9 @@ JS_FAILS = {
     "HITL-STATELESS-002": "a stateless resume answers 200 (with __error__), not 400",
     "HITL-MODEL-001": "the model meets RESUME-003 and RESUME-005 in random sequences",
     "HITL-SCHEMA-001": "Thread lacks state_updated_at and values; ThreadState lacks interrupts and checkpoint_id; some bodies are text/plain",
+    "HITL-TT-002": "resuming a run forked from the interrupted checkpoint answers the original branch's values (the first answer)",
+    "HITL-TS-003": "input.respond to an unknown interrupt id answers success",
+    "HITL-TS-004": "after input.respond to one of two parallel interrupts, state.tasks still lists the answered one (as RESUME-005)",
 }
 
 

@@ -25,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contract_tests.client import Client
-from contract_tests.linked import drop_slow_fields, finite, linked_schema
+from contract_tests.linked import drop_slow_fields, finite, linked_schema, scope_cancels
 from contract_tests.plugin import SHARDS, clause, sent_headers
 from hitl_spec import load_spec
 
@@ -56,6 +56,7 @@ KNOWN_500_FILTERS = {"POST /threads/search": ("values",), "POST /threads/count":
 
 def _tame(case: Case[Any]) -> Case[Any]:
     drop_slow_fields(case)
+    scope_cancels(case)
     if isinstance(case.body, dict):
         for key in KNOWN_500_FILTERS.get(case.operation.label, ()):
             case.body.pop(key, None)

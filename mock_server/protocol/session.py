@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..runs.broker import StreamEvent
+from ..runs.broker import EntryIds, StreamEvent
 from ..wire import dumps, loads
 from . import shapes
 from .namespaces import AgentTree, Namespace, ns_key
@@ -38,7 +38,7 @@ class RunSession:
         self.terminal = False
         self._source: str | None = None  # the broker id of the source event being normalised
         self._suffix = 0
-        self._minted = self._last_ms = 0
+        self._ids = EntryIds()  # for source events the broker gave no id (a run that is not resumable)
 
     # -- envelopes ---------------------------------------------------------------------------------------------
 
@@ -61,13 +61,7 @@ class RunSession:
 
     def _mint(self) -> str:
         """A `<ms>-<n>` id for a source event the broker gave none (a run that is not resumable)."""
-        ms = now_ms()
-        if ms <= self._last_ms:
-            ms, self._minted = self._last_ms, self._minted + 1
-        else:
-            self._minted = 0
-        self._last_ms = ms
-        self._source = f"{ms}-{self._minted}"
+        self._source = self._ids.next()
         return self._source
 
     def _synth(self, *parts: str) -> str:

@@ -72,6 +72,26 @@ class FilteredQueue(Subscriber):
         return self.modes is None or item.event.split("|", 1)[0] in self.modes
 
 
+class EntryIds:
+    """`<epoch ms>-<seq>` ids, like the official server's; unlike its, they never repeat: `seq` counts the ids given
+    within one millisecond (the official in-memory runtime reuses `<ms>-0`, so Last-Event-ID replay can skip events)."""
+
+    __slots__ = ("_last_ms", "_seq")
+
+    def __init__(self) -> None:
+        self._last_ms = 0
+        self._seq = 0
+
+    def next(self) -> str:
+        ms = time.time_ns() // 1_000_000
+        if ms <= self._last_ms:
+            ms, self._seq = self._last_ms, self._seq + 1
+        else:
+            self._seq = 0
+        self._last_ms = ms
+        return f"{ms}-{self._seq}"
+
+
 def event_key(event_id: str) -> tuple[int, int]:
     """Order of `<ms>-<seq>` ids; `-1` (replay everything) and anything unparsable sort first."""
     ms, _, seq = event_id.partition("-")
@@ -82,7 +102,7 @@ def event_key(event_id: str) -> tuple[int, int]:
 
 
 class EventBroker:
-    __slots__ = ("_buffer", "_done", "_last_ms", "_seq", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
+    __slots__ = ("_buffer", "_done", "_ids", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
 
     def __init__(self, resumable: bool = False) -> None:
         self.resumable = resumable
@@ -93,8 +113,7 @@ class EventBroker:
         self._buffer: deque[StreamEvent] | None = None
         self._subscribers: list[Subscriber] | None = None
         self._done: asyncio.Event | None = None  # made only when someone waits (most runs are never waited on twice)
-        self._last_ms = 0
-        self._seq = 0
+        self._ids: EntryIds | None = None  # made at the first id (only resumable runs number their events)
         self.tap: Tap | None = None  # the thread's protocol v2 log (protocol/hub.py)
         self.feed: Tap | None = None  # the thread's join stream, GET /threads/{id}/stream (thread_feed.py)
 
@@ -109,15 +128,9 @@ class EventBroker:
     # -- publishing -------------------------------------------------------------------------------------------
 
     def _next_id(self) -> str:
-        # `<epoch ms>-<seq>`, like the official server; unlike it, ids never repeat within a run
-        # (the official in-memory runtime reuses `<ms>-0`, so Last-Event-ID replay can skip events).
-        ms = time.time_ns() // 1_000_000
-        if ms <= self._last_ms:
-            ms, self._seq = self._last_ms, self._seq + 1
-        else:
-            self._seq = 0
-        self._last_ms = ms
-        return f"{ms}-{self._seq}"
+        if self._ids is None:
+            self._ids = EntryIds()
+        return self._ids.next()
 
     def publish(self, event: str, data: bytes) -> None:
         item = StreamEvent(event, data, self._next_id() if self.resumable else None)

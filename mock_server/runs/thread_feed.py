@@ -12,11 +12,10 @@ event. Each watcher is a bounded queue: one that falls `limit` events behind is 
 from __future__ import annotations
 
 import re
-import time
 from typing import TYPE_CHECKING
 
 from ..wire import dumps
-from .broker import BACKLOG, FilteredQueue, StreamEvent, event_key
+from .broker import BACKLOG, EntryIds, FilteredQueue, StreamEvent, event_key
 
 if TYPE_CHECKING:
     from ..store import Run, Store
@@ -57,7 +56,7 @@ class ThreadFeeds:
         self.store = store
         self.limit = limit
         self.watchers: dict[str, list[Watcher]] = {}
-        self._last_ms = self._seq = 0
+        self._ids = EntryIds()  # for the events of runs that are not resumable (they carry no id of their own)
 
     def attach(self, run: Run) -> None:
         """A run was created (the scheduler's observer): its events feed its thread's watchers."""
@@ -72,18 +71,9 @@ class ThreadFeeds:
         if not watchers:
             return
         if item.id is None:  # a run that is not resumable: the thread stream still numbers every event
-            item = StreamEvent(item.event, item.data, self._mint())
+            item = StreamEvent(item.event, item.data, self._ids.next())
         for watcher in watchers:
             watcher.put_nowait(item)
-
-    def _mint(self) -> str:
-        ms = time.time_ns() // 1_000_000
-        if ms <= self._last_ms:
-            ms, self._seq = self._last_ms, self._seq + 1
-        else:
-            self._seq = 0
-        self._last_ms = ms
-        return f"{ms}-{self._seq}"
 
     def watch(self, thread_id: str, modes: frozenset[str], last_event_id: str | None) -> Watcher:
         watcher = Watcher(modes, self.limit)
