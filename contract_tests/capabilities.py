@@ -28,11 +28,16 @@ def _detail(reply: Any) -> str:
     return str(body.get("detail") or body.get("message") or body) if isinstance(body, dict) else str(body)
 
 
-def require_route(reply: Any, route: str) -> None:
-    """Skip (not offered) when the answer says the route does not exist: 404/405 with no more than "Not Found"
-    (a missing thread or run names itself), or 501."""
+def route_missing(reply: Any) -> bool:
+    """Whether the answer says the route does not exist: 404/405 with no more than "Not Found" (a missing thread
+    or run names itself), or 501."""
     detail = _detail(reply).strip().lower().rstrip(".")
-    if reply.status == 501 or (reply.status in (404, 405) and (not detail or detail in ROUTE_MISSING)):
+    return bool(reply.status == 501 or (reply.status in (404, 405) and (not detail or detail in ROUTE_MISSING)))
+
+
+def require_route(reply: Any, route: str) -> None:
+    """Skip (not offered) when the answer says the route does not exist."""
+    if route_missing(reply):
         pytest.skip(f"not offered: the server answers {route} with {reply.status} {_detail(reply)[:80]!r}")
 
 

@@ -16,7 +16,7 @@ import httpx
 
 from hitl_spec import parse_sse
 
-from .capabilities import require_route
+from .capabilities import require_route, route_missing
 from .client import Client, Exchange, Reply, tls_context
 
 CHANNELS = ("lifecycle", "input", "values")
@@ -55,6 +55,7 @@ class ThreadStream:
             raise AssertionError(f"{self.path} did not answer within {WAIT_SECONDS:.0f} s ({self._ended or 'no answer'})")
         reply = Reply(self.status, httpx.Headers(self.headers), bytes(self._raw).decode("utf-8", "replace"))
         if self.status != 200:
+            self._reader.join(WAIT_SECONDS)  # a refusal is a whole answer: read all of it before judging it
             self.close()
             require_route(reply, STREAM_ROUTE)
             raise AssertionError(f"{self.path} answered {self.status}: {reply.text[:300]}")
@@ -108,9 +109,15 @@ class ThreadStream:
         url = f"{c.base_url.rstrip('/')}{self.path}"
         raw = bytes(self._raw)
         c.transcript.append(Exchange("POST", url, {"content-type": "application/json"}, self.body, self.status or 0, self.headers, raw.decode("utf-8", "replace")))
+        if self.status is None:
+            return
+        if self.status != 200:  # a refusal, read whole; a missing route is "not offered", not a schema matter
+            if not route_missing(Reply(self.status, httpx.Headers(self.headers), raw.decode("utf-8", "replace"))):
+                c.check_schema("POST", self.path, self.status, self.headers.get("content-type", ""), raw)
+            return
         frames = raw.replace(b"\r\n", b"\n")
         end = frames.rfind(b"\n\n")
-        c.check_schema("POST", self.path, self.status or 0, self.headers.get("content-type", ""), frames[: end + 2] if end >= 0 else b"")  # the whole frames
+        c.check_schema("POST", self.path, 200, self.headers.get("content-type", ""), frames[: end + 2] if end >= 0 else b"")  # the frames read whole
 
     def until(self, what: str, found: Callable[[Events], Any], timeout: float = WAIT_SECONDS) -> Any:
         """Wait until `found(events)` is truthy and return it; fail naming `what` and what the stream did carry."""

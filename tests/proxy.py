@@ -1,5 +1,5 @@
 """`RefusingProxy`: a real server in front of the mock that behaves like a different deployment: one that refuses a
-run field by name (422), has no `/ok`, or wants an `Authorization` header. It forwards everything else unchanged."""
+run field by name (422), has no `/ok` (or other routes), or wants an `Authorization` header. It forwards everything else unchanged."""
 
 from __future__ import annotations
 
@@ -19,14 +19,15 @@ HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive"
 
 
 class RefusingProxy:
-    def __init__(self, upstream: str, refused_field: str | None, *, hide_ok: bool = False, require_auth: str | None = None) -> None:
+    def __init__(self, upstream: str, refused_field: str | None, *, hide_ok: bool = False, require_auth: str | None = None, hide_suffixes: tuple[str, ...] = ()) -> None:
         self.upstream, self.refused_field, self.hide_ok, self.require_auth = upstream, refused_field, hide_ok, require_auth
+        self.hide_suffixes = hide_suffixes  # routes this deployment does not have (404 "Not Found")
         self._thread = ServerThread(Starlette(routes=[Route("/{path:path}", self._forward, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])]))
 
     async def _forward(self, request: Request) -> Response:
         if self.require_auth and request.headers.get("authorization") != self.require_auth:
             return JSONResponse({"detail": "Missing authentication credentials"}, 401, headers={"www-authenticate": "Bearer"})
-        if self.hide_ok and request.url.path == "/ok":
+        if (self.hide_ok and request.url.path == "/ok") or (self.hide_suffixes and request.url.path.endswith(self.hide_suffixes)):
             return JSONResponse({"detail": "Not Found"}, 404)
         body = await request.body()
         if self.refused_field and body and self.refused_field in (json.loads(body) or {}):

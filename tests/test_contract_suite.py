@@ -271,3 +271,15 @@ def test_a_clause_with_a_check_that_stopped_early_says_so():
     assert results["HITL-SCHEMA-001"].status == "passed"
     assert results["HITL-SCHEMA-001"].reason == "1 of 2 checks did not run: this shard's sequences stopped"
     assert results["HITL-WAIT-001"].reason == ""
+
+
+def test_a_server_without_thread_streams_is_not_certified_for_them_and_nothing_else_fails(tmp_path):
+    """Routes a deployment does not have are "not offered": their clauses are not checked (never passed), and the
+    refusals themselves conform to the spec, so HITL-SCHEMA-001 is not failed by them."""
+    with MockServer() as server, RefusingProxy(server.url, None, hide_suffixes=("/commands", "/stream/events")) as url:
+        proc, report = run_suite(url, tmp_path, "--profile", "quick", "--capabilities", "thread-streams,schema")
+    assert proc.returncode == 3, proc.stdout[-3000:]
+    statuses = {c["id"]: (c["status"], c["reason"]) for c in report["clauses"] if c["capability"] in ("thread-streams", "schema")}
+    assert {s for s, _ in (statuses[f"HITL-TS-00{i}"] for i in range(1, 5))} == {"not-checked"}, statuses
+    assert "not offered" in statuses["HITL-TS-001"][1] and "/stream/events" in statuses["HITL-TS-001"][1]
+    assert statuses["HITL-SCHEMA-001"][0] == "passed" and report["certification"]["not_checked"].keys() == {"thread-streams"}

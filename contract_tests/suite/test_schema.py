@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, seed, settings
@@ -24,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from contract_tests.client import Client
+from contract_tests.capabilities import require_route
+from contract_tests.client import Client, Reply
 from contract_tests.linked import drop_slow_fields, finite, linked_schema, scope_cancels
 from contract_tests.plugin import SHARDS, clause, sent_headers
 from hitl_spec import load_spec
@@ -72,11 +74,17 @@ def _call(case: Case[Any], url: str, headers: dict[str, str], client: Client) ->
 
 def _run(label: str, mode: GenerationMode, checks: list[CheckFunction], url: str, headers: dict[str, str], examples: int, client: Client) -> None:
     operation = next(op for op in OPERATIONS if op.label == label)
+    documented = set(operation.definition.raw.get("responses", {}))
 
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def check(case: Case[Any]) -> None:
-        case.validate_response(_call(case, url, headers, client), checks=checks)
+        response = _call(case, url, headers, client)
+        if str(response.status_code) not in documented:
+            # A route the server does not have is "not offered" (its capability's clauses say so), not a schema
+            # failure; any other undocumented status is checked, and fails.
+            require_route(Reply(response.status_code, httpx.Headers(), response.text), label)
+        case.validate_response(response, checks=checks)
 
     try:
         check()
