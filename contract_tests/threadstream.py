@@ -53,10 +53,10 @@ class ThreadStream:
             self._changed.wait_for(lambda: self.status is not None or self._ended is not None, WAIT_SECONDS)
         if self.status is None:
             raise AssertionError(f"{self.path} did not answer within {WAIT_SECONDS:.0f} s ({self._ended or 'no answer'})")
-        reply = Reply(self.status, httpx.Headers(self.headers), bytes(self._raw).decode("utf-8", "replace"))
         if self.status != 200:
             self._reader.join(WAIT_SECONDS)  # a refusal is a whole answer: read all of it before judging it
             self.close()
+            reply = Reply(self.status, httpx.Headers(self.headers), bytes(self._raw).decode("utf-8", "replace"))
             require_route(reply, STREAM_ROUTE)
             raise AssertionError(f"{self.path} answered {self.status}: {reply.text[:300]}")
         return self
