@@ -25,7 +25,14 @@ def reference(official):
 
     def get(name: str, make):
         if name not in cache:
-            cache[name] = _normalised(make(official))
+            try:
+                cache[name] = _normalised(make(official))
+            except AssertionError:
+                # Seen twice in about 50 recordings during full test runs, never when the flows run alone (0 of 30): the
+                # official dev server's thread stream did not deliver a run's end within 30 s after input.respond.
+                # That is its race, not the mock's, so the reference is recorded once more on a fresh thread; the
+                # mock's recordings are never retried.
+                cache[name] = _normalised(make(official))
         return cache[name]
 
     return get
