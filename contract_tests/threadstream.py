@@ -56,7 +56,7 @@ class ThreadStream:
         if self.status != 200:
             self._reader.join(WAIT_SECONDS)  # a refusal is a whole answer: read all of it before judging it
             self.close()
-            reply = Reply(self.status, httpx.Headers(self.headers), bytes(self._raw).decode("utf-8", "replace"))
+            reply = self._reply()
             require_route(reply, STREAM_ROUTE)
             raise AssertionError(f"{self.path} answered {self.status}: {reply.text[:300]}")
         return self
@@ -112,12 +112,16 @@ class ThreadStream:
         if self.status is None:
             return
         if self.status != 200:  # a refusal, read whole; a missing route is "not offered", not a schema matter
-            if not route_missing(Reply(self.status, httpx.Headers(self.headers), raw.decode("utf-8", "replace"))):
+            if not route_missing(self._reply()):
                 c.check_schema("POST", self.path, self.status, self.headers.get("content-type", ""), raw)
             return
         frames = raw.replace(b"\r\n", b"\n")
         end = frames.rfind(b"\n\n")
         c.check_schema("POST", self.path, 200, self.headers.get("content-type", ""), frames[: end + 2] if end >= 0 else b"")  # the frames read whole
+
+    def _reply(self) -> Reply:
+        """What the stream answered so far, as the suite's other answers are judged."""
+        return Reply(self.status or 0, httpx.Headers(self.headers), bytes(self._raw).decode("utf-8", "replace"))
 
     def until(self, what: str, found: Callable[[Events], Any], timeout: float = WAIT_SECONDS) -> Any:
         """Wait until `found(events)` is truthy and return it; fail naming `what` and what the stream did carry."""
