@@ -7,7 +7,8 @@
     .venv/bin/python benchmarks/bench.py --no-official --baseline HEAD~3 --rounds 3
                                                          # the mock beside itself at a git ref (a no-slowdown check)
 
-The workload is the seed HITL cycle on the `agent` graph: create a thread, `runs/wait` with input (stops at
+The workload is the seed HITL cycle on the `agent` graph of fixtures/graphs (served by all three: the mock with
+`--graphs`, the official server, and the floor in process): create a thread, `runs/wait` with input (stops at
 the interrupt), `runs/wait` with `command.resume` (finishes); every answer is checked. It prints:
 - cycle latency p50/p95, cycles run one after another;
 - cycles per second with 1 and with 10 cycles in flight (one client process);
@@ -67,7 +68,9 @@ def server(kind: str, source: Path = ROOT, args: Sequence[str] = ()) -> Iterator
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as tmp:
         if kind == "mock":
-            cmd = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), *args]
+            # The graphs of fixtures/graphs, as the official server and the floor run them: one graph on all three.
+            graphs = source / "fixtures" / "graphs" / "langgraph.json"
+            cmd = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), "--graphs", str(graphs), *args]
             cwd = source
             env["PYTHONPATH"] = str(source)  # ahead of the editable install, so `source` is what runs
         else:
