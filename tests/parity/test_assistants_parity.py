@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.conversations import Session, record
+
 from ..conftest import Served, _serve
-from .flows import Session, record
 from .test_parity import _first_difference, _normalised
 
 pytestmark = pytest.mark.official

@@ -1,6 +1,7 @@
 """Parity: every fixture behaviour, every branch, driven the same way against the official server
 (`langgraph dev` on fixtures/graphs) and the mock (on the same Python graphs, and on the scenario files).
-The recorded exchanges must be equal after the normaliser in normalize.py — and nothing else — is applied."""
+The recorded exchanges must be equal after the normaliser of `hitl-contract diff` (contract_tests/normalize.py)
+— and nothing else — is applied."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import re
 
 import pytest
 
-from .flows import FLOWS, record
+from contract_tests.conversations import FLOWS, record
+from contract_tests.diff import compare_logs
+
 from .normalize import Normaliser
 
 pytestmark = pytest.mark.official
@@ -68,13 +71,15 @@ def reference(official):
 
 @pytest.mark.parametrize("flow", sorted(FLOWS))
 def test_mock_answers_like_the_official_server(flow, reference, mock, mock_graphs):
-    expected = _normalised(reference(flow))
+    """The comparison `hitl-contract diff OFFICIAL MOCK` makes (contract_tests/diff.py), with nothing ignored."""
     _event_ids_increase(reference(flow))
     for served in (mock_graphs, mock):
         actual_log = record(served.url, FLOWS[flow])
         _event_ids_increase(actual_log)
-        actual = _normalised(actual_log)
-        assert actual == expected, f"[mock on {served.source}] " + _first_difference(expected, actual)
+        found = compare_logs(flow, reference(flow), actual_log).differences
+        assert not found, f"[mock on {served.source}] step {found[0].step} ({found[0].label!r}) differs (official != mock):\n  " + "\n  ".join(
+            f"{d.path}: {json.dumps(d.a)[:300]} != {json.dumps(d.b)[:300]}" for d in found if d.step == found[0].step
+        )
 
 
 async def _sdk_flow(url: str) -> list:

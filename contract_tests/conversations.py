@@ -1,5 +1,10 @@
-"""HITL paths for every fixture behaviour and branch, as plain HTTP. A flow records every exchange
-(status, the headers clients read, the parsed body or SSE events) so two servers can be compared."""
+"""Conversations: HITL paths through every fixture graph's behaviours and branches, as plain HTTP.
+
+A conversation records every exchange (status, the headers clients read, the parsed body or SSE events) so that
+two servers can be compared: `hitl-contract diff` (diff.py) runs them on both, and the parity tests run them on
+the official server and the mock. They need the graphs of `fixtures/graphs` (agent, approve, chat, multi,
+nointerrupt, validate), served as the official server's `langgraph.json` or as the mock's bundled scenarios.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +19,10 @@ HEADERS = ("content-type", "location", "content-location", "x-pagination-next")
 
 
 class Session:
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=120)
+    def __init__(self, url: str, headers: dict[str, str] | None = None) -> None:
+        self.http = httpx.Client(base_url=url.rstrip("/"), timeout=120, headers=headers or {})
         self.log: list[dict[str, Any]] = []
+        self.requests: list[dict[str, Any]] = []  # what each exchange of `log` sent (kept apart: not compared)
 
     def call(self, label: str, method: str, path: str, body: Any = None, *, raw: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
         kwargs: dict[str, Any] = {"headers": headers or {}}
@@ -25,6 +31,7 @@ class Session:
             kwargs["headers"] = {"content-type": "application/json", **kwargs["headers"]}
         elif body is not None:
             kwargs["json"] = body
+        self.requests.append({"method": method, "path": path, "body": body if raw is None else raw.decode("utf-8", "replace"), "headers": headers or {}})
         r = self.http.request(method, path, **kwargs)
         media = r.headers.get("content-type", "")
         parsed: Any
@@ -38,7 +45,7 @@ class Session:
         return parsed
 
     def thread(self) -> str:
-        return self.call("create thread", "POST", "/threads", {})["thread_id"]
+        return str(self.call("create thread", "POST", "/threads", {})["thread_id"])
 
     def surfaces(self, tid: str, label: str) -> None:
         """Every place a thread's interrupt shows: the thread, its state, its history, its runs."""
@@ -56,6 +63,7 @@ def _wait(s: Session, label: str, tid: str, assistant: str, **body: Any) -> Any:
 
 
 def agent(s: Session) -> None:
+    """The seed flow: interrupt, every surface it shows on, a wrong id, a resume by id map, a late resume, a streamed resume."""
     tid = s.thread()
     s.call("fresh thread", "GET", f"/threads/{tid}")
     s.call("fresh state", "GET", f"/threads/{tid}/state")
@@ -75,6 +83,7 @@ def agent(s: Session) -> None:
 
 
 def agent_streams(s: Session) -> None:
+    """Streams: values and updates, the default mode, a resumable run replayed by join, stateless wait and stream."""
     tid = s.thread()
     s.call("stream input", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": {"some_text": "orig"}, "stream_mode": ["values", "updates"]})
     s.call("stream default mode", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "agent", "input": {"some_text": "x"}})
@@ -95,18 +104,22 @@ def _approve(s: Session, branch: str, decision: Any) -> None:
 
 
 def approve(s: Session) -> None:
+    """Tool approval, approved: the proposal, its interrupt on every surface, a streamed resume."""
     _approve(s, "approve", {"action": "approve"})
 
 
 def approve_edit(s: Session) -> None:
+    """Tool approval, edited: resume with new arguments."""
     _approve(s, "edit", {"action": "edit", "args": {"to": "alice@example.com"}})
 
 
 def approve_reject(s: Session) -> None:
+    """Tool approval, rejected."""
     _approve(s, "reject", {"action": "reject"})
 
 
 def multi(s: Session) -> None:
+    """Parallel interrupts: a single value with two pending, resumes by id one at a time, two interrupts in one node."""
     tid = s.thread()
     first = _wait(s, "wait", tid, "multi", input={"answers": []})
     s.surfaces(tid, "two pending")
@@ -122,6 +135,7 @@ def multi(s: Session) -> None:
 
 
 def multi_map(s: Session) -> None:
+    """Parallel interrupts answered at once, by a map of both ids."""
     tid = s.thread()
     first = _wait(s, "wait", tid, "multi", input={"answers": []})
     ids = {i["value"]["q"]: i["id"] for i in first["__interrupt__"]}
@@ -130,6 +144,7 @@ def multi_map(s: Session) -> None:
 
 
 def validate(s: Session) -> None:
+    """Ask until valid: four invalid answers re-interrupt, then a valid one finishes."""
     tid = s.thread()
     _wait(s, "ask", tid, "validate", input={})
     for value in ("abc", -5, 0, True):
@@ -140,6 +155,7 @@ def validate(s: Session) -> None:
 
 
 def nointerrupt(s: Session) -> None:
+    """No interrupt: every stream mode, a graph error (wait and stream), a breakpoint and its continuation."""
     tid = s.thread()
     s.call("stream all modes", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "nointerrupt", "input": {}, "stream_mode": ["values", "updates", "custom", "messages-tuple"]})
     _wait(s, "fail", tid, "nointerrupt", input={"fail": True})
@@ -152,6 +168,7 @@ def nointerrupt(s: Session) -> None:
 
 
 def errors(s: Session) -> None:
+    """Errors: unknown and malformed ids, bodies and options; each status and detail."""
     tid = s.thread()
     unknown = "00000000-0000-4000-8000-000000000000"
     s.call("unknown thread", "GET", f"/threads/{unknown}")
@@ -253,10 +270,12 @@ def _chat(s: Session, decision: Any) -> None:
 
 
 def chat_approve(s: Session) -> None:
+    """Chat: a streamed plan (messages), approved."""
     _chat(s, "approve")
 
 
 def chat_reject(s: Session) -> None:
+    """Chat: a streamed plan (messages), rejected."""
     _chat(s, "reject")
 
 
@@ -276,10 +295,26 @@ FLOWS: dict[str, Callable[[Session], None]] = {
 }
 
 
-def record(url: str, flow: Callable[[Session], None]) -> list[dict[str, Any]]:
-    session = Session(url)
+STOPPED = "conversation stopped"  # the label of the entry a conversation that raised ends with
+
+
+def record(url: str, flow: Callable[[Session], None], headers: dict[str, str] | None = None, *, keep_going: bool = False) -> list[dict[str, Any]]:
+    """The exchanges of one conversation on the server at `url`. A conversation that raises (an answer it could
+    not read on: no interrupt where one was due, a connection lost) raises, or with `keep_going` ends its log with
+    a `conversation stopped` entry naming the error, so that a diff shows where the two servers parted."""
+    return recorded(url, flow, headers, keep_going=keep_going).log
+
+
+def recorded(url: str, flow: Callable[[Session], None], headers: dict[str, str] | None = None, *, keep_going: bool = False) -> Session:
+    """As `record`, the whole session: its log and the requests beside it."""
+    session = Session(url, headers)
     try:
         flow(session)
+    except Exception as exc:
+        if not keep_going:
+            raise
+        session.log.append({"label": STOPPED, "status": None, "headers": {}, "body": f"{type(exc).__name__}: {exc}"})
+        session.requests.append({})
     finally:
         session.close()
-    return session.log
+    return session
