@@ -9,6 +9,7 @@ failing example of every failure (with curl lines), the certification verdict, a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -236,6 +237,45 @@ def clauses() -> None:
     console.print(table)
     for name, meaning in CAPABILITIES.items():
         console.print(f"[bold]{name}[/]: {meaning}")
+
+
+@app.command()
+def verify(
+    url: Annotated[str, typer.Argument(help="The deployment to verify, e.g. https://my-deployment.example")],
+    scenario: Annotated[Path, typer.Option("--scenario", "-s", help="The scenario file the frontend mocks with.")],
+    assistant: Annotated[str | None, typer.Option("--assistant", help="The deployment's assistant (default: the first for the scenario's graph_id).")] = None,
+    mock: Annotated[str | None, typer.Option("--mock", help="A mock already serving the scenario (default: start one).")] = None,
+    api_key: Annotated[str | None, typer.Option("--api-key", envvar="HITL_API_KEY", help="Sent as x-api-key to the deployment.")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="'Name: value' for every request to the deployment (repeatable).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
+    junit_path: Annotated[Path | None, typer.Option("--junit", help="Write the report as JUnit XML here (a test case per conversation).")] = None,
+) -> None:
+    """Run the scenario's conversations on the scenario (in a mock) and on the deployment, and compare what a
+    frontend sees: interrupts, what stays pending, values, messages, statuses and errors. Exit 0 when every
+    conversation matches, 1 when one differs, 2 when verify cannot run (bad file, unreachable server)."""
+    from .scenario_model import ScenarioError, load
+    from .verify_run import VerifyError, print_verify, resolve_assistant, run_verify, scenario_server, to_junit
+
+    try:
+        model = load(scenario)
+        sent = request_headers(header or [], api_key)
+    except (ScenarioError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    _reachable(url, sent)
+    try:
+        target = assistant or resolve_assistant(url, model.graph_id, sent)
+        with contextlib.ExitStack() as stack:
+            mock_url = mock or stack.enter_context(scenario_server(scenario))
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=True) as progress:
+                task = progress.add_task("conversations", total=None)
+                report = run_verify(model, mock_url, url, target, sent, lambda name, total: progress.update(task, advance=1, total=total, description=name[:60]))
+    except VerifyError as exc:
+        raise fail(str(exc)) from None
+    for path, text in ((json_path, report.to_json), (junit_path, lambda: to_junit(report))):
+        if path:
+            path.write_text(text())
+    print_verify(report, console)
+    raise typer.Exit(EXIT_FAILED if report.differences else 0)
 
 
 @app.command()

@@ -171,6 +171,7 @@ def _short(value: Any, limit: int = 160) -> str:
 def print_diff(report: DiffReport, console: Any, per_step: int = 8) -> None:
     """The report for a terminal: one line per conversation, then every differing step with its paths (at most
     `per_step` each; all of them are in --json) and the request A was sent there."""
+    from rich.markup import escape as esc
     from rich.table import Table
 
     table = Table(title=f"A = {report.a}   B = {report.b}")
@@ -185,13 +186,13 @@ def print_diff(report: DiffReport, console: Any, per_step: int = 8) -> None:
         for d in c.differences:
             steps.setdefault(d.step, []).append(d)
         for step, found in steps.items():
-            console.print(f"\n[bold]{c.name}[/], step {step} ([italic]{found[0].label}[/]):")
+            console.print(f"\n[bold]{c.name}[/], step {step} ([italic]{esc(found[0].label)}[/]):")
             for d in found[:per_step]:
-                console.print(f"  {d.path or '(the whole step)'}:\n    A: {_short(d.a)}\n    B: {_short(d.b)}")
+                console.print(f"  {esc(d.path or '(the whole step)')}:\n    A: {esc(_short(d.a))}\n    B: {esc(_short(d.b))}")
             if len(found) > per_step:
                 console.print(f"  … and {len(found) - per_step} more paths (see --json)")
             if step in c.requests:
-                console.print(f"  [dim]A was sent: {curl(report.a, c.requests[step])}[/]")
+                console.print(f"  [dim]A was sent: {esc(curl(report.a, c.requests[step]))}[/]")
     total = len(report.differences)
     hidden = sum(c.ignored for c in report.conversations)
     note = f" ({hidden} ignored by --ignore)" if hidden else ""

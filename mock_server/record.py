@@ -136,10 +136,29 @@ def _scenario(graph: str, inputs: dict[str, Pause], upstream: str) -> dict[str, 
     return {
         "graph_id": graph,
         "description": f"Recorded from {upstream} by hitl-mock record",
+        # What was seen, as conversations for `hitl-contract verify`; its branches are the recording's own
+        # (an answer not seen re-asks), not the deployment's, so verify runs the examples only.
+        "examples": _examples(inputs),
+        "verify_branches": False,
         "state": dict.fromkeys(sorted(keys), "any"),
         "edges": [["START", "start"]],
         "nodes": nodes,
     }
+
+
+def _examples(inputs: dict[str, Pause]) -> list[dict[str, Any]]:
+    """Every recorded path, from an input through the answers seen to where the recording stopped."""
+    out: list[dict[str, Any]] = []
+
+    def walk(raw: Any, pause: Pause, answers: list[Any]) -> None:
+        if not pause.answers:
+            out.append({"name": f"recorded {len(out) + 1}", "input": raw, "resume": answers})
+        for key, nxt in pause.answers.items():
+            walk(raw, nxt, [*answers, json.loads(key)])
+
+    for key, first in inputs.items():
+        walk(json.loads(key), first, [])
+    return out
 
 
 def _literal(value: Any) -> Any:

@@ -27,9 +27,10 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")  # colour codes, stripped from a log tail
 
 
 @contextmanager
-def official_server(timeout: float = 120) -> Iterator[str]:
-    """Start `langgraph dev` on a fresh copy of fixtures/graphs; yield its URL; always stop it."""
-    if url := os.environ.get("HITL_OFFICIAL_URL"):
+def official_server(timeout: float = 120, edit: Callable[[Path], None] | None = None) -> Iterator[str]:
+    """Start `langgraph dev` on a fresh copy of fixtures/graphs (changed by `edit`, given the copy's folder, when
+    a test serves graphs of its own); yield its URL; always stop it."""
+    if edit is None and (url := os.environ.get("HITL_OFFICIAL_URL")):
         yield url.rstrip("/")
         return
     if not LANGGRAPH.exists():
@@ -37,6 +38,8 @@ def official_server(timeout: float = 120) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="hitl-official-") as tmp:
         workdir = Path(tmp) / "graphs"
         shutil.copytree(GRAPHS, workdir, ignore=shutil.ignore_patterns("__pycache__", ".langgraph_api"))
+        if edit is not None:
+            edit(workdir)
         env = {**os.environ, "LANGGRAPH_NO_BROWSER": "1", "NO_COLOR": "1"}
 
         def command(port: int) -> list[str]:

@@ -4,12 +4,15 @@ then the written scenarios replay them through the mock, and the SDK sees the sa
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
+from typer.testing import CliRunner
 
+from contract_tests.cli import app as cli_app
 from mock_server.record import Recorder, create_proxy
 from mock_server.testing import MockServer, ServerThread
 
@@ -54,6 +57,12 @@ def test_record_on_the_official_server_then_replay_on_the_mock(official, tmp_pat
     with MockServer(scenarios=[tmp_path]) as mock:
         replayed = asyncio.run(_flows(mock.url))
     assert _ids_hidden(replayed) == _ids_hidden(recorded)
+    # and each recorded scenario verifies against the server it was recorded from, every path it saw
+    for name, paths in (("agent", 1), ("approve", 3), ("validate", 1)):
+        report = tmp_path / f"verify.{name}.json"
+        result = CliRunner().invoke(cli_app, ["verify", official, "--scenario", str(tmp_path / f"recorded.{name}.yaml"), "--json", str(report)])
+        assert result.exit_code == 0, result.output
+        assert len(json.loads(report.read_text())["conversations"]) == paths
     # and an answer never seen while recording asks the same question again
     with MockServer(scenarios=[tmp_path / "recorded.approve.yaml"]) as mock:
 
