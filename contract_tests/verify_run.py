@@ -88,8 +88,12 @@ def run_verify(
     assistant: str,
     headers: dict[str, str],
     progress: Callable[[str, int], None] = lambda _, __: None,
+    *,
+    first_side: tuple[str, dict[str, str]] | None = None,
 ) -> VerifyReport:
-    expected_side = Driver(mock_url, scenario.graph_id)
+    """The scenario's conversations on `mock_url` (the expectation) and on `url`. `first_side` is the assistant and
+    headers for the first side when it is a server rather than the scenario's mock (`diff --scenario`)."""
+    expected_side = Driver(mock_url, *(first_side or (scenario.graph_id, {})))
     actual_side = Driver(url, assistant, headers)
     try:
         todo = conversations(scenario, expected_side)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -121,3 +122,15 @@ def test_bad_input_is_a_clear_usage_error(mocks):
     assert code == 2 and "unknown conversation nope" in out
     code, out = _diff("a", "b", "--list")
     assert code == 0 and all(name in out for name in FLOWS)
+
+
+def test_a_scenarios_conversations_can_be_diffed(mocks, tmp_path):
+    """`--scenario`: verify's conversations (examples and branches), server A's answers as the expectation."""
+    scenario = tmp_path / "approve.yaml"
+    scenario.write_text((Path(__file__).resolve().parent.parent / "fixtures" / "scenarios" / "approve.yaml").read_text())
+    code, out = _diff(mocks["plain"], mocks["plain2"], "--scenario", str(scenario))
+    assert code == 0 and "all 5 conversations match" in out, out
+    code, out = _diff(mocks["plain"], mocks["idle"], "--scenario", str(scenario), "--json", str(tmp_path / "d.json"))
+    assert code == 1, out
+    first = json.loads((tmp_path / "d.json").read_text())["conversations"][0]["differences"][0]
+    assert (first["step"], first["what"], first["expected"], first["actual"]) == (1, "status", "interrupted", "idle")
