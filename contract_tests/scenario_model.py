@@ -7,7 +7,8 @@ interrupt's `as:` name holds: `{value: "{decision.action}", equals: approve}`. I
 the test: `equals` gives the value, `in` its first item, `contains` a list or text containing it, `exists` a
 string, and `matches` and `schema` the simplest value Hypothesis finds that passes. Every node with such
 branches also gets `otherwise`, a value none of them wants. An `until:` schema gives one conversation that
-answers first with a value the schema refuses, then with one it allows.
+answers first with a value the schema refuses, then with one it allows; a `response_schema` one that answers
+with a value it allows.
 """
 
 from __future__ import annotations
@@ -121,6 +122,12 @@ def _interrupts(path: Path, node: str, steps: list[dict[str, Any]]) -> list[Inte
                     current.not_generated.append(f"{node}: until")
                 else:
                     current.branches.append(Branch(node, current.index, f"{node}: refused by until, then allowed", (refused, allowed)))
+            if "response_schema" in step and "until" not in step:
+                allowed = schema_value(step["response_schema"])
+                if allowed is None:
+                    current.not_generated.append(f"{node}: response_schema")
+                else:
+                    current.branches.append(Branch(node, current.index, f"{node}: an answer response_schema allows", (allowed,)))
             found.append(current)
         elif "if" in step and found and found[-1].name:
             current = found[-1]
@@ -131,7 +138,7 @@ def _interrupts(path: Path, node: str, steps: list[dict[str, Any]]) -> list[Inte
             else:
                 current.branches.append(Branch(node, current.index, label, (value,)))
     for current in found:
-        if any(len(b.answers) == 1 for b in current.branches):
+        if any(": if " in b.name for b in current.branches):
             current.branches.append(Branch(node, current.index, f"{node}: otherwise", (OTHERWISE,)))
     return found
 

@@ -42,6 +42,7 @@ class Step:
     label: str
     request: dict[str, Any]
     status: str | None = None
+    run_status: str | None = None
     error: str | None = None
     interrupts: list[dict[str, Any]] = field(default_factory=list)  # {node, value}
     values: Any = None
@@ -107,6 +108,8 @@ class Driver:
             step.error = str(data["__error__"].get("error"))
         state = self.http.get(f"/threads/{tid}/state").json()
         step.status = self.http.get(f"/threads/{tid}").json().get("status")
+        runs = self.http.get(f"/threads/{tid}/runs", params={"limit": 1}).json()
+        step.run_status = runs[0].get("status") if isinstance(runs, list) and runs else None
         step.values = state.get("values")
         step.interrupts = [
             {"node": task.get("name"), "id": i.get("id"), "value": i.get("value")}
@@ -153,13 +156,28 @@ def conversations(scenario: Scenario, mock: Driver) -> list[Conversation]:
 def compare(conversation: Conversation, expected: list[Step], actual: list[Step], scenario: Scenario, curl: Callable[[dict[str, Any]], str]) -> list[Difference]:
     out: list[Difference] = []
     seen: dict[str, int] = {}  # interrupts seen per node so far: which of the node's interrupt steps is pending
+    names: tuple[dict[str, str], dict[str, str]] = ({}, {})  # interrupt id -> its name by first sight, per side
     for i in range(max(len(expected), len(actual))):
         exp = expected[i] if i < len(expected) else None
         act = actual[i] if i < len(actual) else None
         label = exp.label if exp is not None else act.label if act is not None else "?"
         reproduce = curl(act.request) if act is not None else ""
-        for what, e, a, why in _step(exp, act, scenario, seen):
+        for what, e, a, why in _step(exp, act, scenario, seen) + _ids(exp, act, names):
             out.append(Difference(conversation.name, i + 1, label, what, e, a, why, reproduce))
+    return out
+
+
+def _ids(exp: Step | None, act: Step | None, names: tuple[dict[str, str], dict[str, str]]) -> list[tuple[str, Any, Any, str]]:
+    """Interrupt ids, mapped consistently: each side names its ids in the order it shows them, and the names must
+    agree (a pending interrupt keeps its id after another is answered; a new one gets a new id)."""
+    if exp is None or act is None or len(exp.interrupts) != len(act.interrupts):
+        return []
+    out = []
+    for j, (e, a) in enumerate(zip(exp.interrupts, act.interrupts, strict=True)):
+        ne = names[0].setdefault(str(e.get("id")), f"interrupt #{len(names[0]) + 1}")
+        na = names[1].setdefault(str(a.get("id")), f"interrupt #{len(names[1]) + 1}")
+        if ne != na:
+            out.append((f"interrupts[{j}].id", ne, na, "the ids map differently (each named by when it was first shown)"))
     return out
 
 
@@ -168,7 +186,7 @@ def _step(exp: Step | None, act: Step | None, scenario: Scenario, seen: dict[str
         return [("step", None, act.label if act else None, "the deployment made a request the scenario did not need")]
     if act is None:
         return [("step", exp.label, None, "the deployment stopped interrupting, so this resume was never sent")]
-    out = [(what, getattr(exp, what), getattr(act, what), "differs") for what in ("status", "error") if getattr(exp, what) != getattr(act, what)]
+    out = [(what, getattr(exp, what), getattr(act, what), "differs") for what in ("status", "run_status", "error") if getattr(exp, what) != getattr(act, what)]
     if len(exp.interrupts) != len(act.interrupts):
         out.append(("interrupts", [x["value"] for x in exp.interrupts], [x["value"] for x in act.interrupts], f"{len(act.interrupts)} pending, expected {len(exp.interrupts)}"))
     else:

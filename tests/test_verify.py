@@ -199,3 +199,32 @@ def _copy(name: str, folder: Path) -> Path:
     path = folder / f"{name}.yaml"
     path.write_text((SCENARIOS / f"{name}.yaml").read_text())
     return path
+
+
+def test_interrupt_ids_must_map_consistently():
+    """A pending interrupt keeps its id after the other one is answered; a deployment that renews it differs."""
+    from contract_tests.verify import Conversation, Step, compare
+
+    def steps(*ids_per_step: list[str]) -> list[Step]:
+        return [Step(f"s{i}", {}, "interrupted", "success", None, [{"node": "n", "id": x, "value": 1} for x in ids]) for i, ids in enumerate(ids_per_step)]
+
+    scenario = load(SCENARIOS / "multi.yaml")
+    conversation = Conversation("c", {}, [])
+    assert compare(conversation, steps(["a1", "a2"], ["a2"]), steps(["b1", "b2"], ["b2"]), scenario, lambda r: "") == []
+    found = compare(conversation, steps(["a1", "a2"], ["a2"]), steps(["b1", "b2"], ["b3"]), scenario, lambda r: "")
+    assert [(d.step, d.what, d.expected, d.actual) for d in found] == [(2, "interrupts[0].id", "interrupt #2", "interrupt #3")]
+
+
+def test_a_response_schema_gets_an_answer_it_allows(tmp_path):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(textwrap.dedent("""\
+        graph_id: s
+        nodes:
+          ask:
+            - interrupt: {q: "pick"}
+              as: pick
+              response_schema: {type: object, required: [choice], properties: {choice: {enum: [red, blue]}}}
+        edges: [[START, ask]]
+        """))
+    (branch,) = load(scenario).branches
+    assert branch.answers[0]["choice"] in ("red", "blue")
