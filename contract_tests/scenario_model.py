@@ -63,6 +63,7 @@ class Scenario:
     interrupts: dict[str, list[InterruptStep]]
     state_compare: dict[str, Any]
     message_compare: Any
+    untracked: list[str] = field(default_factory=list)  # `if`s on the input or state, not on an answer
 
     def interrupt_step(self, node: str, k: int) -> InterruptStep | None:
         steps = self.interrupts.get(node) or []
@@ -93,12 +94,14 @@ def load(path: Path) -> Scenario:
             state_compare[key] = channel["compare"]
     message_compare = doc.get("compare_messages", "any")
     _check(path, "compare_messages", message_compare)
-    interrupts = {node: _interrupts(path, node, steps or []) for node, steps in doc["nodes"].items()}
+    untracked: list[str] = []
+    interrupts = {node: _interrupts(path, node, steps or [], untracked) for node, steps in doc["nodes"].items()}
     if doc.get("verify_branches") is False:  # the examples only (a recorded scenario's branches are its own)
         for steps in interrupts.values():
             for step in steps:
                 step.branches, step.not_generated = [], []
-    return Scenario(path, doc["graph_id"], examples, interrupts, state_compare, message_compare)
+        untracked = []
+    return Scenario(path, doc["graph_id"], examples, interrupts, state_compare, message_compare, untracked)
 
 
 def _check(path: Path, where: str, matcher: Any) -> None:
@@ -107,7 +110,7 @@ def _check(path: Path, where: str, matcher: Any) -> None:
         raise ScenarioError(f"{path}: {where}: {why}")
 
 
-def _interrupts(path: Path, node: str, steps: list[dict[str, Any]]) -> list[InterruptStep]:
+def _interrupts(path: Path, node: str, steps: list[dict[str, Any]], untracked: list[str]) -> list[InterruptStep]:
     found: list[InterruptStep] = []
     for i, step in enumerate(steps):
         if not isinstance(step, dict):
@@ -129,10 +132,14 @@ def _interrupts(path: Path, node: str, steps: list[dict[str, Any]]) -> list[Inte
                 else:
                     current.branches.append(Branch(node, current.index, f"{node}: an answer response_schema allows", (allowed,)))
             found.append(current)
-        elif "if" in step and found and found[-1].name:
-            current = found[-1]
-            value = condition_value(step["if"], str(current.name))
+        elif "if" in step:
             label = f"{node}: if {_describe(step['if'])}"
+            asked = found[-1] if found and found[-1].name else None
+            if asked is None or "{" + str(asked.name) not in str(step["if"]):
+                untracked.append(label)
+                continue
+            current = asked
+            value = condition_value(step["if"], str(current.name))
             if value is _NONE:
                 current.not_generated.append(label)
             else:

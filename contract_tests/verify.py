@@ -246,6 +246,7 @@ class VerifyReport:
     outcomes: list[Outcome]
     branches: list[Branch]
     not_generated: list[str]
+    untracked: list[str] = field(default_factory=list)
 
     @property
     def differences(self) -> list[Difference]:
@@ -262,7 +263,8 @@ class VerifyReport:
                 rows.append((branch.name, "exercised on both sides" if outcome.passed else "exercised; the sides differ"))
             else:
                 rows.append((branch.name, "not reached on the deployment"))
-        return rows + [(name, "not generated: no value is built for this test") for name in self.not_generated]
+        rows += [(name, "not generated: no value is built for this test") for name in self.not_generated]
+        return rows + [(name, "not tracked: it tests the input or the state, not an answer (examples may take it)") for name in self.untracked]
 
     def to_json(self) -> str:
         return json.dumps(

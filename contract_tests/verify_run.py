@@ -109,7 +109,7 @@ def run_verify(
         expected_side.close()
         actual_side.close()
     not_generated = [name for steps in scenario.interrupts.values() for s in steps for name in s.not_generated]
-    return VerifyReport(str(scenario.path), url, assistant, outcomes, scenario.branches, not_generated)
+    return VerifyReport(str(scenario.path), url, assistant, outcomes, scenario.branches, not_generated, scenario.untracked)
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -139,7 +139,7 @@ def print_verify(report: VerifyReport, console: Any) -> None:
     coverage.add_column("result")
     for branch, result in report.coverage():
         coverage.add_row(esc(branch), result)
-    if report.branches or report.not_generated:
+    if report.branches or report.not_generated or report.untracked:
         console.print(coverage)
     failed = sum(1 for o in report.outcomes if not o.passed)
     if failed:
