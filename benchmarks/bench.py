@@ -61,16 +61,17 @@ console = Console()
 
 
 @contextmanager
-def server(kind: str, source: Path = ROOT, args: Sequence[str] = ()) -> Iterator[tuple[str, float, int]]:
+def server(kind: str, source: Path = ROOT, args: Sequence[str] = (), *, graphs: bool = True) -> Iterator[tuple[str, float, int]]:
     """Start a server (`mock` from the code in `source`, with `hitl-mock serve` options `args`, or `official`); yield
     (url, seconds from process start to the first 200 on /ok, pid); always stop it."""
     port = free_port()
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as tmp:
         if kind == "mock":
-            # The graphs of fixtures/graphs, as the official server and the floor run them: one graph on all three.
-            graphs = source / "fixtures" / "graphs" / "langgraph.json"
-            cmd = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), "--graphs", str(graphs), *args]
+            # The graphs of fixtures/graphs, as the official server and the floor run them: one graph on all three
+            # (`graphs=False`: the bundled scenarios, what `hitl-mock serve` serves by default).
+            served = ["--graphs", str(source / "fixtures" / "graphs" / "langgraph.json")] if graphs else []
+            cmd = [sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), *served, *args]
             cwd = source
             env["PYTHONPATH"] = str(source)  # ahead of the editable install, so `source` is what runs
         else:

@@ -262,3 +262,15 @@ def test_history_before_takes_both_checkpoint_shapes_and_refuses_bad_ones(mock):
         assert len(unbounded.json()) == len(history)
         assert "checkpoint_id must be a string" in detail(http.post(f"/threads/{tid}/history", json={"before": {"configurable": {"checkpoint_id": 5}}}), 422)
         assert "must be an object" in detail(http.post(f"/threads/{tid}/history", json={"before": {"configurable": []}}), 422)
+
+
+@pytest.mark.parametrize("checkpoint", [932, [1], True])
+def test_a_stateless_run_with_a_checkpoint_that_is_no_object_is_a_422(mock, checkpoint):
+    """The official server answers these with a plain-text 500 (`dict(932)` fails); the mock answers 422 JSON, as the
+    official thread routes do for the same body (found by benchmarks/fuzz.py with the official spec)."""
+    with mock.http() as http:
+        for path in ("/runs", "/runs/wait"):
+            answer = http.post(path, json={"assistant_id": "agent", "checkpoint": checkpoint})
+            assert answer.status_code == 422 and 'is not of type "object"' in answer.json()["detail"], answer.text
+        # a string keeps the official server's 400 (it fails as dict("abc") does)
+        assert http.post("/runs/wait", json={"assistant_id": "agent", "checkpoint": "abc"}).status_code == 400

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -177,7 +178,13 @@ class Scheduler:
 
 
 def _checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
-    checkpoint = dict(payload.get("checkpoint") or {})
+    given = payload.get("checkpoint") or {}
+    if isinstance(given, str):  # the official server's 400: `dict("abc")` fails with this message
+        raise ApiError(400, "dictionary update sequence element #0 has length 1; 2 is required")
+    if not isinstance(given, dict):
+        # The official server's stateless routes answer 500 here (`dict(932)`); its thread routes answer this 422.
+        raise ApiError(422, f'{json.dumps(given)[:100]} is not of type "object"')
+    checkpoint = dict(given)
     if payload.get("checkpoint_id"):
         checkpoint["checkpoint_id"] = payload["checkpoint_id"]
     if checkpoint.get("checkpoint_id") is not None and not is_uuid(str(checkpoint["checkpoint_id"])):
