@@ -15,13 +15,13 @@ each branch answered at the point of an example where its interrupt is pending.
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
+from .diff import curl
 from .matchers import mismatch
 from .scenario_model import Branch, Scenario
 
@@ -119,11 +119,8 @@ class Driver:
         return step
 
     def curl(self, request: dict[str, Any]) -> str:
-        parts = ["curl", "-sS", "-X", request["method"], shlex.quote(self.url + request["path"])]
-        for name, value in self.headers.items():
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
-        parts += ["-H", "'content-type: application/json'", "-d", shlex.quote(json.dumps(request["body"]))]
-        return " ".join(parts)
+        """A shell line that repeats `request` on this server, with its headers (diff.py's `curl`)."""
+        return curl(self.url, {**request, "headers": self.headers})
 
 
 def conversations(scenario: Scenario, mock: Driver) -> list[Conversation]:

@@ -4,6 +4,7 @@ imports the mock), the deployment's assistant, the conversations on both, and th
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -113,8 +114,6 @@ def run_verify(
 
 
 def _short(value: Any, limit: int = 160) -> str:
-    import json
-
     text = json.dumps(value, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
