@@ -238,7 +238,7 @@ def clauses() -> None:
         console.print(f"[bold]{name}[/]: {meaning}")
 
 
-from . import compare_cli  # noqa: E402, F401  (registers `verify` and `diff` on `app`)
+from . import compare_cli, load_cli  # noqa: E402, F401  (register `verify`, `diff` and `load` on `app`)
 
 
 def main() -> None:

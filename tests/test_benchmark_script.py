@@ -70,3 +70,10 @@ def test_fuzz_finds_no_server_error_in_a_small_run():
     # both specs: at least the requests asked for, 0 server errors, 0 non-JSON error bodies
     rows = re.findall(r"│ (openapi/openapi\.yaml|official /openapi\.json).*?│ (\d+)\s+│ (\d+)\s+│ (\d+)\s+│", proc.stdout)
     assert len(rows) == 2 and all(int(n) >= 300 and (e, j) == ("0", "0") for _, n, e, j in rows), proc.stdout
+
+
+def test_journeys_prints_the_load_figures_beside_the_floor():
+    proc = subprocess.run([sys.executable, "benchmarks/journeys.py", "--quick", "--no-official"], cwd=ROOT, capture_output=True, text=True, timeout=300, env=ENV)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert re.search(r"│ mock\s+│ 5\s+│ [\d.]+\s+│ \d+\s+│ \d+\s+│ \d+\s+│ 0\s+│ 0\s+│", proc.stdout), proc.stdout
+    assert "in-process floor (LangGraph alone, same run)" in proc.stdout

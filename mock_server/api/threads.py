@@ -21,7 +21,10 @@ from .common import contains, error_response, json_response, page, read_body, se
 
 def thread_out(svc: Services, thread: Thread) -> dict[str, Any]:
     """A thread as answered (the `THREAD_BODY` hook point)."""
-    body: dict[str, Any] = svc.controls.deviations.apply(Hook.THREAD_BODY, thread_view(thread))
+    deviations = svc.controls.deviations
+    if not deviations.at(Hook.THREAD_BODY):
+        return thread_view(thread)
+    body: dict[str, Any] = deviations.apply(Hook.THREAD_BODY, thread_view(thread), load=svc.scheduler.load_on_others(thread.thread_id))
     return body
 
 

@@ -3,9 +3,9 @@ the conformance suite can be shown to catch each one (`hitl-mock serve --deviate
 
 Deviations are one layer. The mock calls `Deviations.apply(Hook.X, value, ...)` at a few named hook points, and each
 profile is one entry in `profiles.py` (the HTTP layer: bodies, headers, errors), `run_profiles.py` (what a run
-does: payloads, inputs, resumes, events) or `protocol_profiles.py` (thread streams: their events, `input.respond`):
-its description, the hook it changes, and a function that changes the value there. Adding a profile touches one of
-those files.
+does: payloads, inputs, resumes, events), `protocol_profiles.py` (thread streams: their events, `input.respond`)
+or `load_profiles.py` (bugs that only show under load): its description, the hook it changes, and a function that
+changes the value there. Adding a profile touches one of those files.
 """
 
 from __future__ import annotations
@@ -14,15 +14,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from .base import Deviation, Hook
+from .load_profiles import LOAD_PROFILES
 from .profiles import HTTP_PROFILES
 from .protocol_profiles import PROTOCOL_PROFILES
 from .run_profiles import RUN_PROFILES
 
-PROFILES: tuple[Deviation, ...] = (*HTTP_PROFILES, *RUN_PROFILES, *PROTOCOL_PROFILES)
+PROFILES: tuple[Deviation, ...] = (*HTTP_PROFILES, *RUN_PROFILES, *PROTOCOL_PROFILES, *LOAD_PROFILES)
+LOAD_ONLY: frozenset[str] = frozenset(d.name for d in LOAD_PROFILES)  # only `hitl-contract load` catches these
 DEVIATIONS: dict[str, str] = {d.name: d.description for d in PROFILES}
 assert len(DEVIATIONS) == len(PROFILES), "deviation profile names must be unique"
 
-__all__ = ["DEVIATIONS", "PROFILES", "Deviation", "Deviations", "Hook", "check_names"]
+__all__ = ["DEVIATIONS", "LOAD_ONLY", "PROFILES", "Deviation", "Deviations", "Hook", "check_names"]
 
 
 def check_names(names: Iterable[str]) -> set[str]:

@@ -12,7 +12,7 @@ class Hook(StrEnum):
     """The points where a deviation can change what the mock does; each says what value it is given."""
 
     # the HTTP layer
-    THREAD_BODY = "thread_body"  # a Thread as answered (dict)
+    THREAD_BODY = "thread_body"  # a Thread as answered (dict); context: load (only when a profile changes it)
     STATE_BODY = "state_body"  # GET .../state (dict); context: parent_next (`next` of the checkpoint before)
     HISTORY_BODY = "history_body"  # a history answer (list of states)
     STATE_AT = "state_at"  # the checkpoint a state-at-checkpoint request names (dict; {} reads the thread's head)
@@ -31,6 +31,7 @@ class Hook(StrEnum):
     RUN_PAYLOAD = "run_payload"  # a run create body (dict); context: stateless (bool)
     MULTITASK = "multitask"  # a run's multitask strategy (MultitaskStrategy)
     BREAKPOINTS = "breakpoints"  # a run's (interrupt_before, interrupt_after)
+    RUN_COPIES = "run_copies"  # how many times a run create is carried out (int, 1); context: payload, load
     GRAPH_INPUT = "graph_input"  # a run's (input, command); context: pending (the thread's pending interrupt ids)
     # thread streams (protocol v2)
     PROTOCOL_EVENT = "protocol_event"  # one thread-stream event as (method, params), as it is logged

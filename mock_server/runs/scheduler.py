@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -24,11 +27,13 @@ from ..settings import Settings
 from ..store import Run, Store, Thread
 from ..types import CancelAction, MultitaskStrategy, OnCompletion, RunStatus, ThreadStatus
 from ..wire import is_uuid, now_iso, uuid7
+from .broker import EventBroker
 from .executor import Executor
 from .webhook import Webhooks, check_webhook
 
 # A thread's `config` once it has run; one shared object (it is only ever serialised, never mutated).
 RUN_THREAD_CONFIG: dict[str, Any] = {"configurable": {}}
+LOAD_WINDOW = 2.0  # seconds: open threads with a run this recent are the load the `*-under-load` deviations see
 BUSY_DETAIL = "Thread is already running a task. Wait for it to finish or choose a different multitask strategy."
 CHECKPOINT_KEYS = ("checkpoint_id", "checkpoint_ns")
 
@@ -45,6 +50,19 @@ class Scheduler:
         self.replay_grace = settings.replay_grace_seconds
         self.webhooks = Webhooks()
         self.observers: list[Callable[[Run], None]] = []  # told of each run as it is created (protocol/hub.py)
+        self._recent: OrderedDict[str, float] = OrderedDict()  # thread id -> when its newest run was created
+
+    def load_on_others(self, thread_id: str) -> int:
+        """How many other threads are open (busy, or waiting for an answer) and had a run created in the last
+        LOAD_WINDOW seconds: the load the `*-under-load` deviations react to. One client working one thread at a
+        time keeps this at 0, since the threads it is done with are idle."""
+        self._forget(time.monotonic())
+        threads = self.store.threads
+        return sum(1 for t in self._recent if t != thread_id and (other := threads.get(t)) is not None and other.status != ThreadStatus.IDLE)
+
+    def _forget(self, now: float) -> None:
+        while self._recent and next(iter(self._recent.values())) < now - LOAD_WINDOW:
+            self._recent.popitem(last=False)
 
     def resolve_assistant(self, assistant_id: str) -> Bound:
         """The assistant a run body names (by id, or by graph id for the graph's system assistant) with its graph."""
@@ -94,6 +112,16 @@ class Scheduler:
         self.store.add_run(run)
         for observe in self.observers:
             observe(run)
+        now = time.monotonic()
+        self._recent[thread.thread_id] = now
+        self._recent.move_to_end(thread.thread_id)
+        self._forget(now)
+        if self.controls.deviations.at(Hook.RUN_COPIES):
+            copies = self.controls.deviations.apply(Hook.RUN_COPIES, 1, payload=payload, load=self.load_on_others(thread.thread_id))
+            for _ in range(copies - 1):  # the same request carried out again, after it (a duplicated delivery)
+                copy = dataclasses.replace(run, run_id=uuid7(), events=EventBroker())
+                copy.events.bound(self.backlog, self.replay_grace)
+                self.store.add_run(copy)
         self._pump(thread.thread_id)
         return run
 
