@@ -59,7 +59,7 @@ def row(label: str, summary: dict[str, Any]) -> list[str]:
         str(summary["journeys"]["completed"]),
         f"{start:.0f}" if start is not None else "-",
         f"{resume:.0f}" if resume is not None else "-",
-        str(summary["correctness_failures"]),
+        str(summary["correctness_failures"]) + "".join(f" ({kind} {c['failed']})" for kind, c in summary["checks"].items() if c["failed"]),
         str(summary["http_errors"]),
     ]
 
