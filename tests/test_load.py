@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,9 +25,9 @@ GRAPHS = Path(__file__).parent.parent / "fixtures" / "graphs" / "langgraph.json"
 HITL_CONTRACT = str(Path(sys.executable).with_name("hitl-contract"))
 
 
-def load(url: str | None, tmp_path: Path, *args: str, timeout: float = 180) -> tuple[subprocess.CompletedProcess[str], dict]:
+def load(url: str | None, tmp_path: Path, *args: str, timeout: float = 180, quiet: bool = True) -> tuple[subprocess.CompletedProcess[str], dict]:
     report = tmp_path / f"load-{time.monotonic_ns()}.json"
-    command = [HITL_CONTRACT, "load", *([url] if url else []), "--json", str(report), "--quiet", *args]
+    command = [HITL_CONTRACT, "load", *([url] if url else []), "--json", str(report), *(["--quiet"] if quiet else []), *args]
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     return proc, (json.loads(report.read_text()) if report.exists() else {})
 
@@ -42,7 +43,7 @@ def graphs_mock() -> Iterator[MockServer]:
 
 
 def test_ten_users_for_ten_seconds_keep_the_contract(graphs_mock, tmp_path):
-    proc, summary = load(graphs_mock.url, tmp_path, "--users", "10", "--spawn-rate", "10", "--duration", "10s", "--think", "0.2", "--csv", str(tmp_path / "stats"))
+    proc, summary = load(graphs_mock.url, tmp_path, "--users", "10", "--spawn-rate", "10", "--duration", "10s", "--think", "0.2", "--csv", str(tmp_path / "stats"), quiet=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert summary["correctness_failures"] == 0 and summary["http_errors"] == 0 and summary["exit_code"] == 0
     assert summary["journeys"]["completed"] >= 20 and summary["journeys"]["per_s"] > 0
@@ -53,6 +54,8 @@ def test_ten_users_for_ten_seconds_keep_the_contract(graphs_mock, tmp_path):
     assert any(s.endswith("reconnect stream") for s in steps)  # streams were dropped and rejoined
     assert all(s["p95_ms"] is not None for s in summary["steps"])
     assert "PASSED:" in proc.stdout and "correctness checks" in proc.stdout and "p95 ms" in proc.stdout
+    # the progress line, every 5 s when stderr is not a terminal
+    assert re.search(r"\[\s+\d+ s\] users\s+10  journeys \d+ \([\d.]+/s\)  checks \d+  correctness failures 0  http errors 0", proc.stderr), proc.stderr
     rows = (tmp_path / "stats_stats.csv").read_text()
     assert "CHECK,interrupt-seen" in rows and "JOURNEY,agent" in rows
 
