@@ -79,8 +79,8 @@ def load(path: Path) -> Scenario:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ScenarioError(f"{path}: cannot read it: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("graph_id"), str) or not isinstance(doc.get("nodes"), dict):
-        raise ScenarioError(f"{path}: not a scenario (it needs graph_id and nodes)")
+    if not isinstance(doc, dict) or not isinstance(doc.get("graph_id"), str) or not isinstance(doc.get("nodes", doc.get("recorded")), dict):
+        raise ScenarioError(f"{path}: not a scenario (it needs graph_id and nodes, or a recording)")
     examples = doc.get("examples") or []
     if not isinstance(examples, list) or not all(isinstance(e, dict) for e in examples):
         raise ScenarioError(f"{path}: examples: a list of {{name, input, resume}}")
@@ -95,7 +95,8 @@ def load(path: Path) -> Scenario:
     message_compare = doc.get("compare_messages", "any")
     _check(path, "compare_messages", message_compare)
     untracked: list[str] = []
-    interrupts = {node: _interrupts(path, node, steps or [], untracked) for node, steps in doc["nodes"].items()}
+    steps_by_node = doc.get("nodes") or {}  # a recording (`recorded:`) has executions, not steps: its examples are what verify runs
+    interrupts = {node: _interrupts(path, node, steps or [], untracked) for node, steps in steps_by_node.items()}
     if doc.get("verify_branches") is False:  # the examples only (a recorded scenario's branches are its own)
         for steps in interrupts.values():
             for step in steps:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -77,16 +77,13 @@ def serve(
     journal_size: Annotated[str, typer.Option("--journal-size", help="Bytes of requests the journal keeps (oldest dropped first), with K, M or G.")] = "64M",
     deviate: Annotated[list[str] | None, typer.Option("--deviate", help="Misbehave like a buggy server (repeatable); `hitl-mock deviations` lists them.")] = None,
     auth: Annotated[str | None, typer.Option("--auth", envvar="HITL_MOCK_AUTH", help=AUTH_HELP)] = None,
+    replay_speed: Annotated[float, typer.Option("--replay-speed", min=0.0, help="Pace of recorded token streams and `say` delays: 1 as recorded, 2 twice as fast, 0 instant.")] = 1.0,
 ) -> None:
     """Start the mock server."""
-    from .deviations import check_names
-    from .faults import parse_faults
+    from .scenarios.replay import set_speed
 
-    try:
-        deviations = check_names(deviate or [])
-        faults = parse_faults(_read_faults(faults_file)) if faults_file else []
-    except ValueError as exc:
-        raise fail(f"{faults_file}: {exc}" if faults_file and "deviation" not in str(exc) else str(exc)) from None
+    set_speed(replay_speed)
+    deviations, faults = _misbehaviour(deviate, faults_file)
     limit = _size(max_body, "--max-body")
     journal_bytes = _size(journal_size, "--journal-size")
     loaded = _load_graphs(scenarios, graphs)
@@ -108,6 +105,17 @@ def serve(
         auth=_auth(auth),
     )
     _run(loaded, settings, host, port, log_level)
+
+
+def _misbehaviour(deviate: list[str] | None, faults_file: Path | None) -> tuple[set[str], list[Any]]:
+    """`--deviate` and `--faults`, checked; a one-line error otherwise."""
+    from .deviations import check_names
+    from .faults import parse_faults
+
+    try:
+        return check_names(deviate or []), (parse_faults(_read_faults(faults_file)) if faults_file else [])
+    except ValueError as exc:
+        raise fail(f"{faults_file}: {exc}" if faults_file and "deviation" not in str(exc) else str(exc)) from None
 
 
 def _auth(value: str | None) -> AuthMode | None:
@@ -202,8 +210,10 @@ def record(
     out_file: Annotated[Path, typer.Option("--out", help="The scenario file to write (one per graph: <name>.<graph_id>.yaml when several).")],
     host: Annotated[str, typer.Option(help="Interface the proxy listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port the proxy listens on; point your client here.", min=0, max=65535)] = 8123,
+    redact: Annotated[list[str] | None, typer.Option("--redact", help="Replace matches of this regex, or values at this $.path ($..key: any depth), with [redacted] (repeatable).")] = None,
 ) -> None:
-    """Proxy a real deployment while a client uses it, and write a scenario that replays what was seen."""
+    """Proxy a real deployment while a client uses it, and write scenarios that replay what was seen (merged into
+    the file when it exists). Request headers (credentials among them) are never written."""
     import httpx
 
     from .record import Recorder, create_proxy
@@ -215,9 +225,15 @@ def record(
     if not out_file.parent.exists():
         raise fail(f"{out_file.parent}: no such directory")
     _check_port(host, port)
-    import uvicorn
+    import re
 
-    recorder = Recorder(upstream, out_file)
+    import uvicorn
+    import yaml
+
+    try:
+        recorder = Recorder(upstream, out_file, redact=list(redact or []))
+    except (re.error, yaml.YAMLError, OSError) as exc:
+        raise fail(f"cannot record into {out_file}: {exc}") from None
     out.print(f"hitl-mock recording {upstream} through [bold]http://{host}:{port}[/]; the scenario goes to {out_file} (Ctrl-C to stop)")
     uvicorn.run(create_proxy(upstream, recorder), host=host, port=port, log_level="warning")
     out.print(f"recorded: {', '.join(map(str, recorder.written)) or 'nothing (no runs were seen)'}")

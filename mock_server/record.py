@@ -1,18 +1,22 @@
-"""`hitl-mock record`: a proxy in front of a real deployment that writes what it saw as a scenario.
+"""`hitl-mock record`: a proxy in front of a real deployment that writes what it saw as replayable scenarios.
 
-Every request is forwarded unchanged and every answer streamed back unchanged, so the client under test
-works as before. After each run (`POST /threads/{id}/runs/wait` or `/runs/stream`) the recorder reads the
-thread's state from upstream and notes the turn: the input or resume value, then either the pause (the
-values and the interrupt value) or the end (the final values). The scenario it writes replays those
-paths: the same input gets the same values and interrupt, an answer seen before continues as it did,
-and any other answer asks again. It does not replay token streams or parallel interrupts (a pause with
-several interrupts is recorded with its first).
+Every request is forwarded unchanged and every answer streamed back unchanged (and as it arrives), so the
+client under test works as before. After each run (`POST /threads/{id}/runs/wait` or `/runs/stream`) the
+recorder reads the thread's state and history from upstream, with the client's own credentials, and keeps the
+run's request and streamed events. recording.py turns them into a `recorded:` document per graph, which
+scenarios/replay.py replays with the source's node names, interrupts, token streams and events.
+
+Credentials are never written: requests' headers are not recorded at all. `redact` patterns replace values
+(regexes on strings, or `$.`-paths) before a file is written. Recording into a file that exists merges: its
+executions, starts and examples stay, and new ones are added.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,56 +29,97 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from hitl_spec import parse_sse
+
+from .recording import ThreadLog, Turn, executions, is_map, reducers
+from .scenarios.replay import fingerprint
+
 _RUN = re.compile(r"^/threads/([0-9a-f-]{36})/runs/(wait|stream)$")
 _HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "accept-encoding"}
-
-
-@dataclass
-class Pause:
-    """A point where the recorded run stopped: the state values then, and the interrupt (None at the end)."""
-
-    values: Any
-    interrupt: Any = None
-    ended: bool = False
-    answers: dict[str, Pause] = field(default_factory=dict)  # resume value (as JSON) -> what followed
+CREDENTIALS = ("authorization", "x-api-key", "cookie")  # forwarded to upstream, never written
+REDACTED = "[redacted]"
 
 
 @dataclass
 class Recorder:
     upstream: str
     out: Path
-    graphs: dict[str, dict[str, Pause]] = field(default_factory=dict)  # graph -> input (as JSON) -> first pause
-    cursor: dict[str, tuple[str, Pause]] = field(default_factory=dict)  # thread -> (graph, where it is now)
+    redact: list[str] = field(default_factory=list)
+    threads: dict[str, ThreadLog] = field(default_factory=dict)
+    existing: dict[str, dict[str, Any]] = field(default_factory=dict)  # graph -> what its file held before
     written: list[Path] = field(default_factory=list)
 
-    async def observe(self, client: httpx.AsyncClient, thread_id: str, body: dict[str, Any]) -> None:
-        graph = await self._graph_id(client, str(body.get("assistant_id", "")))
-        state = (await client.get(f"/threads/{thread_id}/state")).json()
-        interrupts = state.get("interrupts") or []
-        pause = Pause(state.get("values"), interrupts[0]["value"] if interrupts else None, ended=not state.get("next"))
-        command = body.get("command") or {}
-        if "resume" in command and thread_id in self.cursor:
-            _, at = self.cursor[thread_id]
-            pause = at.answers.setdefault(_key(command["resume"]), pause)
-        elif body.get("input") is not None:
-            pause = self.graphs.setdefault(graph, {}).setdefault(_key(body["input"]), pause)
-        else:
-            return
-        self.cursor[thread_id] = (graph, pause)
+    def __post_init__(self) -> None:
+        for path in [self.out, *self.out.parent.glob(f"{self.out.stem}.*{self.out.suffix or '.yaml'}")]:
+            if path.is_file():
+                doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+                if isinstance(doc, dict) and isinstance(doc.get("recorded"), dict):
+                    self.existing[str(doc["graph_id"])] = doc
+                    self.written.append(path)
+        self._patterns = [p for p in self.redact if not p.startswith("$")]
+        self._paths = [p for p in self.redact if p.startswith("$")]
+        for pattern in self._patterns:
+            re.compile(pattern)  # a bad one is said before anything is recorded
+
+    async def observe(self, client: httpx.AsyncClient, thread_id: str, body: dict[str, Any], events: list[tuple[str, Any, float]], headers: dict[str, str]) -> None:
+        state = (await client.get(f"/threads/{thread_id}/state", headers=headers)).json()
+        history = (await client.post(f"/threads/{thread_id}/history", json={"limit": 1000}, headers=headers)).json()
+        log = self.threads.get(thread_id)
+        if log is None:
+            log = self.threads[thread_id] = ThreadLog(await self._graph_id(client, str(body.get("assistant_id", "")), headers))
+        log.turns.append(Turn(body, state, events))
+        log.history = history if isinstance(history, list) else []
         self.write()
 
-    async def _graph_id(self, client: httpx.AsyncClient, assistant: str) -> str:
+    async def _graph_id(self, client: httpx.AsyncClient, assistant: str, headers: dict[str, str]) -> str:
         if not re.fullmatch(r"[0-9a-f-]{36}", assistant):
             return assistant
-        found = await client.get(f"/assistants/{assistant}")
-        return found.json().get("graph_id", assistant) if found.status_code == 200 else assistant
+        found = await client.get(f"/assistants/{assistant}", headers=headers)
+        return str(found.json().get("graph_id", assistant)) if found.status_code == 200 else assistant
 
     def scenarios(self) -> list[dict[str, Any]]:
-        return [_scenario(graph, inputs, self.upstream) for graph, inputs in self.graphs.items()]
+        graphs = sorted({log.graph_id for log in self.threads.values()} | set(self.existing))
+        return [self._redacted(self._scenario(g)) for g in graphs]
+
+    def _scenario(self, graph: str) -> dict[str, Any]:
+        logs = [log for log in self.threads.values() if log.graph_id == graph]
+        old = self.existing.get(graph, {})
+        recorded = old.get("recorded") or {}
+        starts, nodes = list(recorded.get("starts") or []), {k: list(v) for k, v in (recorded.get("nodes") or {}).items()}
+        for log in logs:
+            new_starts, new_nodes = executions(log)
+            starts = _merge(starts, new_starts)
+            for name, found in new_nodes.items():
+                nodes[name] = _merge(nodes.get(name, []), found)
+        state = {**(recorded.get("state") or {}), **reducers(logs)}
+        return {
+            "graph_id": graph,
+            "description": old.get("description") or f"Recorded from {self.upstream} by hitl-mock record",
+            # What was seen, as conversations for `hitl-contract verify`; a recording has no branches of its own
+            "examples": _merge(list(old.get("examples") or []), [e for log in logs for e in _examples(log)], key=lambda e: fingerprint([e.get("input"), e.get("resume")])),
+            "verify_branches": False,
+            "recorded": {"state": state, "starts": starts, "nodes": nodes},
+        }
+
+    def _redacted(self, doc: dict[str, Any]) -> dict[str, Any]:
+        def walk(value: Any, path: str) -> Any:
+            if any(_path_matches(path, p) for p in self._paths):
+                return REDACTED
+            if isinstance(value, dict):
+                return {k: walk(v, f"{path}.{k}") for k, v in value.items()}
+            if isinstance(value, list):
+                return [walk(v, f"{path}.{i}") for i, v in enumerate(value)]
+            if isinstance(value, str):
+                for pattern in self._patterns:
+                    value = re.sub(pattern, REDACTED, value)
+            return value
+
+        return {k: (walk(v, f"$.{k}") if k in ("examples", "recorded") else v) for k, v in doc.items()} if self.redact else doc
 
     def write(self) -> list[Path]:
         docs = self.scenarios()
-        paths = [self.out] if len(docs) == 1 else [self.out.with_name(f"{self.out.stem}.{d['graph_id']}{self.out.suffix or '.yaml'}") for d in docs]
+        suffix = self.out.suffix or ".yaml"
+        paths = [self.out] if len(docs) == 1 else [self.out.with_name(f"{self.out.stem}.{d['graph_id']}{suffix}") for d in docs]
         for path, doc in zip(paths, docs, strict=True):
             path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
         for stale in set(self.written) - set(paths):  # e.g. the single file, once a second graph shows up
@@ -83,93 +128,52 @@ class Recorder:
         return paths
 
 
-def _key(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
+def _path_matches(path: str, pattern: str) -> bool:
+    """`$.a.b`, `$.a.*.c` (any one key or index), `$..token` (a key at any depth)."""
+    if pattern.startswith("$.."):
+        return fnmatch.fnmatchcase(path, "*." + pattern[3:])
+    return fnmatch.fnmatchcase(path, pattern)
 
 
-def _input_condition(raw: dict[str, Any]) -> dict[str, Any] | bool:
-    checks = []
-    for key, value in raw.items():
-        if key == "messages" and isinstance(value, list) and value and isinstance(value[-1], dict):
-            checks.append({"value": "{last_human}", "equals": value[-1].get("content")})
+def _merge(old: list[Any], new: list[Any], key: Any = None) -> list[Any]:
+    """`old` then what `new` adds (by `key`, default the whole item; an execution that got further replaces one
+    that stopped at an unanswered interrupt)."""
+    key = key or fingerprint
+    out = list(old)
+    for item in new:
+        if any(key(o) == key(item) for o in out):
+            continue
+        stopped = next((i for i, o in enumerate(out) if _extends(item, o)), None)
+        if stopped is None:
+            out.append(item)
         else:
-            checks.append({"value": f"{{state.{key}}}", "equals": value})
-    return {"all": checks} if checks else True
-
-
-def _scenario(graph: str, inputs: dict[str, Pause], upstream: str) -> dict[str, Any]:
-    nodes: dict[str, list[dict[str, Any]]] = {}
-    keys: set[str] = set()
-
-    def emit(pause: Pause) -> str:
-        """Two nodes per pause: `stepN` sets the recorded values (a node's writes land when it returns),
-        then `askN` interrupts, where the state already shows them."""
-        index = len([n for n in nodes if n.startswith("step")])
-        name, ask_name = f"step{index}", f"ask{index}"
-        nodes[name] = nodes[ask_name] = []  # reserve the names before the children take theirs
-        steps: list[dict[str, Any]] = []
-        if isinstance(pause.values, dict) and pause.values:
-            keys.update(pause.values)
-            steps.append({"update": _literal(pause.values)})
-        if pause.interrupt is None or (pause.ended and not pause.answers):
-            del nodes[ask_name]
-            nodes[name] = [*steps, {"goto": "END"}]
-            return name
-        nodes[name] = [*steps, {"goto": ask_name}]
-        steps = []
-        ask: dict[str, Any] = {"interrupt": _literal(pause.interrupt), "as": "answer"}
-        answers = [json.loads(k) for k in pause.answers]
-        if answers:  # any answer not seen while recording asks again
-            ask |= {"until": {"enum": answers}, "retry": _literal(pause.interrupt)}
-        steps.append(ask)
-        for key, nxt in pause.answers.items():
-            steps.append({"if": {"value": "{answer}", "equals": _literal(json.loads(key))}, "then": [{"goto": emit(nxt)}]})
-        steps.append({"goto": "END"})
-        nodes[ask_name] = steps
-        return name
-
-    route: list[dict[str, Any]] = []
-    nodes["start"] = route
-    for key, first in inputs.items():
-        route.append({"if": _input_condition(json.loads(key)), "then": [{"goto": emit(first)}]})
-    route.append({"raise": {"type": "ValueError", "message": "hitl-mock replay: this input was not seen while recording"}})
-    return {
-        "graph_id": graph,
-        "description": f"Recorded from {upstream} by hitl-mock record",
-        # What was seen, as conversations for `hitl-contract verify`; its branches are the recording's own
-        # (an answer not seen re-asks), not the deployment's, so verify runs the examples only.
-        "examples": _examples(inputs),
-        "verify_branches": False,
-        "state": dict.fromkeys(sorted(keys), "any"),
-        "edges": [["START", "start"]],
-        "nodes": nodes,
-    }
-
-
-def _examples(inputs: dict[str, Pause]) -> list[dict[str, Any]]:
-    """Every recorded path, from an input through the answers seen to where the recording stopped."""
-    out: list[dict[str, Any]] = []
-
-    def walk(raw: Any, pause: Pause, answers: list[Any]) -> None:
-        if not pause.answers:
-            out.append({"name": f"recorded {len(out) + 1}", "input": raw, "resume": answers})
-        for key, nxt in pause.answers.items():
-            walk(raw, nxt, [*answers, json.loads(key)])
-
-    for key, first in inputs.items():
-        walk(json.loads(key), first, [])
+            out[stopped] = item
     return out
 
 
-def _literal(value: Any) -> Any:
-    """A recorded value as a template that renders to itself (braces escaped)."""
-    if isinstance(value, str):
-        return value.replace("{", "{{").replace("}", "}}")
-    if isinstance(value, list):
-        return [_literal(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _literal(v) for k, v in value.items()}
-    return value
+def _extends(new: Any, old: Any) -> bool:
+    """`new` is `old` recorded further: the same state and answers so far, then more."""
+    if not (isinstance(new, dict) and isinstance(old, dict) and "state" in new and "state" in old and "update" not in old):
+        return False
+    asks_old, asks_new = old.get("asks") or [], new.get("asks") or []
+    if fingerprint(new["state"]) != fingerprint(old["state"]) or len(asks_new) < len(asks_old):
+        return False
+    same = [fingerprint(a.get("interrupt")) == fingerprint(b.get("interrupt")) for a, b in zip(asks_old, asks_new, strict=False)]
+    answered = ["answer" not in a or fingerprint(a["answer"]) == fingerprint(b.get("answer")) for a, b in zip(asks_old, asks_new, strict=False)]
+    return all(same) and all(answered)
+
+
+def _examples(log: ThreadLog) -> list[dict[str, Any]]:
+    """Each input of the thread with the plain answers that followed it (a map answers in its interrupts' order)."""
+    out: list[dict[str, Any]] = []
+    for turn in log.turns:
+        command = turn.body.get("command") if isinstance(turn.body.get("command"), dict) else None
+        if turn.body.get("input") is not None and not command:
+            out.append({"name": f"recorded {len(out) + 1}", "input": turn.body["input"], "resume": []})
+        elif out and command and "resume" in command:
+            resume = command["resume"]
+            out[-1]["resume"].append(list(resume.values()) if is_map(resume) and len(resume) > 1 else resume)
+    return out
 
 
 def create_proxy(upstream: str, recorder: Recorder) -> Starlette:
@@ -181,19 +185,41 @@ def create_proxy(upstream: str, recorder: Recorder) -> Starlette:
         upstream_request = client.build_request(request.method, request.url.path, params=request.query_params, headers=headers, content=body)
         answer = await client.send(upstream_request, stream=True)
         match = _RUN.match(request.url.path) if request.method == "POST" else None
+        timed: list[tuple[bytes, float]] = []  # what arrived, and when (seconds), to date each streamed event
+        started = time.monotonic()
+
+        async def relay() -> Any:
+            async for chunk in answer.aiter_raw():
+                if match:
+                    timed.append((chunk, time.monotonic() - started))
+                yield chunk
 
         async def after() -> None:
             await answer.aclose()
             if match and answer.status_code == 200:
                 try:
-                    await recorder.observe(client, match.group(1), json.loads(body))
-                except (ValueError, httpx.HTTPError, KeyError):
+                    events = _dated_events(timed) if "text/event-stream" in answer.headers.get("content-type", "") else []
+                    credentials = {k: v for k, v in request.headers.items() if k.lower() in CREDENTIALS}
+                    await recorder.observe(client, match.group(1), json.loads(body), events, credentials)
+                except (ValueError, httpx.HTTPError, KeyError, TypeError):
                     pass  # recording is best effort; the client already has its answer
 
         out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
-        return StreamingResponse(answer.aiter_raw(), status_code=answer.status_code, headers=out_headers, background=BackgroundTask(after))
+        return StreamingResponse(relay(), status_code=answer.status_code, headers=out_headers, background=BackgroundTask(after))
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
     app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
     app.state.recorder = recorder
     return app
+
+
+def _dated_events(timed: list[tuple[bytes, float]]) -> list[tuple[str, Any, float]]:
+    """The SSE events of a recorded stream, each dated by the arrival of the bytes that completed it."""
+    out: list[tuple[str, Any, float]] = []
+    buffer = b""
+    for chunk, at in timed:
+        buffer = (buffer + chunk).replace(b"\r\n", b"\n")
+        complete, _, buffer = buffer.rpartition(b"\n\n")
+        if complete:
+            out += [(str(e.get("event")), e.get("data"), at) for e in parse_sse(complete + b"\n\n")]
+    return out

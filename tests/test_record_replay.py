@@ -1,25 +1,67 @@
-"""Record & replay: `hitl-mock record` in front of the official server while the SDK drives HITL flows;
-then the written scenarios replay them through the mock, and the SDK sees the same results."""
+"""Record & replay: `hitl-mock record` in front of a server while a client drives HITL flows; then the written
+scenarios replay them through the mock, and the client cannot tell: the parity conversations of every fixture
+give no difference under the parity normaliser (node names, event sequences, token chunks, interrupts)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+import yaml
 from langgraph_sdk import get_client
 from langgraph_sdk.schema import Command
 from typer.testing import CliRunner
 
 from contract_tests.cli import app as cli_app
+from contract_tests.conversations import FLOWS, record
+from contract_tests.diff import compare_logs
+from hitl_spec import parse_sse
 from mock_server.record import Recorder, create_proxy
+from mock_server.scenarios import compile_scenario
+from mock_server.scenarios.replay import set_speed
 from mock_server.testing import MockServer, ServerThread
 
 from .parity.normalize import Normaliser
 
+GRAPHS = Path(__file__).parent.parent / "fixtures" / "graphs" / "langgraph.json"
+# Every fixture behaviour: agent, approve (three branches), chat (both), multi (two ways), validate, nointerrupt,
+# and the stream modes. (Stateless runs are not recorded: their thread is gone when they end.)
+ROUND_TRIP = ["agent", "approve", "approve_edit", "approve_reject", "chat_approve", "chat_reject", "multi", "multi_map", "validate", "nointerrupt", "stream_modes"]
 
-async def _flows(url: str) -> list:
+
+def _record_through(upstream: str, out: Path, flows: list[str], headers: dict[str, str] | None = None, **options) -> dict[str, list]:
+    recorder = Recorder(upstream, out, **options)
+    with ServerThread(create_proxy(upstream, recorder)) as proxy:
+        return {name: record(proxy.url, FLOWS[name], headers, keep_going=True) for name in flows}
+
+
+def _step(log: list, label: str) -> dict:
+    return next(s for s in log if s["label"] == label)
+
+
+@pytest.mark.official
+def test_every_fixture_recorded_from_the_official_server_replays_without_a_difference(official, tmp_path: Path):
+    recorded = _record_through(official, tmp_path / "recorded.yaml", ROUND_TRIP)
+    files = sorted(p.name for p in tmp_path.glob("recorded*.yaml"))
+    assert files == [f"recorded.{g}.yaml" for g in ("agent", "approve", "chat", "multi", "nointerrupt", "validate")]
+    with MockServer(scenarios=[tmp_path]) as mock:
+        replayed = {name: record(mock.url, FLOWS[name], keep_going=True) for name in ROUND_TRIP}
+    for name in ROUND_TRIP:
+        assert compare_logs(name, recorded[name], replayed[name]).differences == [], name
+    # the seed flow keeps its node and its event sequence; the chat flow its token chunks and their node
+    assert _step(replayed["agent"], "interrupted: state")["body"]["next"] == ["human_node"]
+    stream = [e["event"] for e in _step(replayed["agent"], "stream resume")["body"]]
+    assert stream == [e["event"] for e in _step(recorded["agent"], "stream resume")["body"]] and stream[0] == "metadata"
+    chunks = [e["data"] for e in _step(replayed["chat_approve"], "ask")["body"] if e["event"] == "messages"]
+    assert len(chunks) > 10 and {meta["langgraph_node"] for _, meta in chunks} == {"agent"}
+    assert [c["content"] for c, _ in chunks] == [c["content"] for c, _ in (e["data"] for e in _step(recorded["chat_approve"], "ask")["body"] if e["event"] == "messages")]
+
+
+async def _sdk_flows(url: str) -> list:
     client = get_client(url=url)
     seen: list = []
 
@@ -42,68 +84,115 @@ async def _flows(url: str) -> list:
     return seen
 
 
-def _ids_hidden(results: list) -> list:
-    return Normaliser()([dict(r) if isinstance(r, dict) else r for r in results])
-
-
 @pytest.mark.official
-def test_record_on_the_official_server_then_replay_on_the_mock(official, tmp_path: Path):
+def test_the_sdk_sees_the_same_and_each_recording_verifies_against_its_source(official, tmp_path: Path):
     out = tmp_path / "recorded.yaml"
     recorder = Recorder(official, out)
     with ServerThread(create_proxy(official, recorder)) as proxy:
-        recorded = asyncio.run(_flows(proxy.url))
-    files = sorted(p.name for p in tmp_path.glob("recorded*.yaml"))
-    assert files == ["recorded.agent.yaml", "recorded.approve.yaml", "recorded.validate.yaml"]
+        recorded = asyncio.run(_sdk_flows(proxy.url))
     with MockServer(scenarios=[tmp_path]) as mock:
-        replayed = asyncio.run(_flows(mock.url))
-    assert _ids_hidden(replayed) == _ids_hidden(recorded)
-    # and each recorded scenario verifies against the server it was recorded from, every path it saw
+        replayed = asyncio.run(_sdk_flows(mock.url))
+    assert Normaliser()(replayed) == Normaliser()(recorded)
     for name, paths in (("agent", 1), ("approve", 3), ("validate", 1)):
         report = tmp_path / f"verify.{name}.json"
         result = CliRunner().invoke(cli_app, ["verify", official, "--scenario", str(tmp_path / f"recorded.{name}.yaml"), "--json", str(report)])
         assert result.exit_code == 0, result.output
         assert len(json.loads(report.read_text())["conversations"]) == paths
-    # and an answer never seen while recording asks the same question again
-    with MockServer(scenarios=[tmp_path / "recorded.approve.yaml"]) as mock:
-
-        async def unseen():
-            client = get_client(url=mock.url)
-            tid = (await client.threads.create())["thread_id"]
-            first = await client.runs.wait(tid, "approve", input={"request": "hello"})
-            again = await client.runs.wait(tid, "approve", command=Command(resume={"action": "maybe"}))
-            return first, again
-
-        first, again = asyncio.run(unseen())
-        assert [i["value"] for i in again["__interrupt__"]] == [i["value"] for i in first["__interrupt__"]]
 
 
-def test_a_recorded_scenario_is_a_valid_scenario(tmp_path: Path):
-    """The writer's output compiles, also for values with braces and for unseen inputs (an error, not a crash)."""
-    from mock_server.record import Pause
-    from mock_server.scenarios import compile_scenario
+@pytest.fixture(scope="module")
+def upstream():
+    """The fixture graphs behind an API key, as a deployment would be."""
+    with MockServer(graphs=GRAPHS, auth="api-key:sk-live-SECRET-123") as server:
+        yield server
 
-    recorder = Recorder("http://upstream", tmp_path / "r.yaml")
-    first = Pause({"text": "a {curly} value"}, {"q": "ok?"})
-    first.answers['"yes"'] = Pause({"text": "done"}, None, ended=True)
-    recorder.graphs["g"] = {'{"text": "in"}': first}
-    [path] = recorder.write()
-    import yaml
 
-    compile_scenario(yaml.safe_load(path.read_text()), str(path))
-    with MockServer(scenarios=[path]) as mock:
+CREDENTIALS = {"x-api-key": "sk-live-SECRET-123", "Authorization": "Bearer tok-SECRET-456"}
 
-        async def flow():
-            client = get_client(url=mock.url)
-            tid = (await client.threads.create())["thread_id"]
-            paused = await client.runs.wait(tid, "g", input={"text": "in"})
-            done = await client.runs.wait(tid, "g", command=Command(resume="yes"))
-            other = await client.runs.wait((await client.threads.create())["thread_id"], "g", input={"text": "other"}, raise_error=False)
-            return paused, done, other
 
-        paused, done, other = asyncio.run(flow())
-    assert paused["text"] == "a {curly} value" and paused["__interrupt__"][0]["value"] == {"q": "ok?"}
-    assert done == {"text": "done"}
-    assert other["__error__"]["message"] == "hitl-mock replay: this input was not seen while recording"
+def test_credentials_never_reach_a_recording_and_the_recorder_reads_with_them(upstream, tmp_path: Path):
+    recorded = _record_through(upstream.url, tmp_path / "rec.yaml", ["agent", "chat_approve"], CREDENTIALS)
+    texts = [p.read_text() for p in tmp_path.glob("rec*.yaml")]
+    assert len(texts) == 2 and all("SECRET" not in t and "x-api-key" not in t.lower() and "authorization" not in t.lower() for t in texts)
+    docs = [yaml.safe_load(t) for t in texts]
+    assert all(d["recorded"]["nodes"] for d in docs)  # its state and history reads were let in
+    with MockServer(scenarios=[tmp_path]) as mock:
+        replayed = record(mock.url, FLOWS["chat_approve"], keep_going=True)
+    assert compare_logs("chat_approve", recorded["chat_approve"], replayed).differences == []
+
+
+def test_redact_replaces_regexes_and_paths(upstream, tmp_path: Path):
+    _record_through(upstream.url, tmp_path / "rec.yaml", ["approve"], CREDENTIALS, redact=[r"[\w.]+@example\.com", "$..request"])
+    text = (tmp_path / "rec.yaml").read_text()
+    assert "@example.com" not in text and "to: '[redacted]'" in text  # the regex, in every string
+    assert "request: hello" not in text and "request: '[redacted]'" in text and "body: hello" in text  # the path, at that key only
+
+
+def test_recording_again_merges_and_what_was_never_recorded_is_named(upstream, tmp_path: Path):
+    out = tmp_path / "rec.yaml"
+    for text in ("first", "second"):  # two sessions into one file: the second adds its input and its answer
+        recorder = Recorder(upstream.url, out)
+        with ServerThread(create_proxy(upstream.url, recorder)) as proxy, httpx.Client(base_url=proxy.url, headers=CREDENTIALS) as http:
+            tid = http.post("/threads", json={}).json()["thread_id"]
+            http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": text}})
+            http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "command": {"resume": text.upper()}})
+    doc = yaml.safe_load(out.read_text())
+    assert [s["state"]["some_text"] for s in doc["recorded"]["starts"]] == ["first", "second"]
+    assert [e["input"]["some_text"] for e in doc["examples"]] == ["first", "second"]
+    with MockServer(scenarios=[out]) as mock, httpx.Client(base_url=mock.url) as http:
+        for text in ("first", "second"):
+            tid = http.post("/threads", json={}).json()["thread_id"]
+            asked = http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": text}}).json()
+            assert asked["__interrupt__"][0]["value"] == {"text_to_revise": text}
+            assert http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "command": {"resume": text.upper()}}).json() == {"some_text": text.upper()}
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        unseen = http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "third"}}).json()
+        assert "this input was not recorded" in unseen["__error__"]["message"] and "third" in unseen["__error__"]["message"]
+        tid = http.post("/threads", json={}).json()["thread_id"]
+        http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "input": {"some_text": "first"}})
+        wrong = http.post(f"/threads/{tid}/runs/wait", json={"assistant_id": "agent", "command": {"resume": "maybe"}}).json()
+        assert "node 'human_node': the answer \"maybe\"" in wrong["__error__"]["message"] and '"FIRST"' in wrong["__error__"]["message"]
+
+
+def test_token_streams_keep_their_chunks_and_pacing_and_replay_speed_0_is_instant(upstream, tmp_path: Path):
+    _record_through(upstream.url, tmp_path / "rec.yaml", ["chat_approve"], CREDENTIALS)
+    [said] = yaml.safe_load((tmp_path / "rec.yaml").read_text())["recorded"]["nodes"]["agent"][0]["say"]
+    assert len(said["chunks"]) > 10 and sum(said["delays"]) > 0.1 and said["ls"]["ls_provider"] == "scriptedchatmodel"
+
+    def ask(url: str) -> tuple[list, float]:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            tid = http.post("/threads", json={}).json()["thread_id"]
+            started = time.perf_counter()
+            body = {"assistant_id": "chat", "input": {"messages": [{"role": "user", "content": "Send an email to Bob"}]}, "stream_mode": ["messages-tuple"]}
+            events = parse_sse(http.post(f"/threads/{tid}/runs/stream", json=body).content)
+            return [e["data"][0]["content"] for e in events if e["event"] == "messages"], time.perf_counter() - started
+
+    with MockServer(scenarios=[tmp_path / "rec.yaml"]) as mock:
+        paced, paced_s = ask(mock.url)
+        set_speed(0)
+        try:
+            instant, instant_s = ask(mock.url)
+        finally:
+            set_speed(1)
+    assert paced == instant == [c.get("content", "") for c in said["chunks"]]
+    assert paced_s >= sum(said["delays"]) * 0.8 and instant_s < paced_s / 2, (paced_s, instant_s)
+
+
+def test_say_with_explicit_chunks(tmp_path: Path):
+    doc = {
+        "graph_id": "typed",
+        "edges": [["START", "talk"]],
+        "state": {"messages": {"reducer": "messages"}},
+        "nodes": {"talk": [{"say": "Hello there", "chunks": ["Hel", "lo", " there"], "delays": [0, 0.01, 0.01], "id": "msg-1"}]},
+    }
+    path = tmp_path / "typed.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    compile_scenario(doc, str(path))
+    with MockServer(scenarios=[path]) as mock, httpx.Client(base_url=mock.url) as http:
+        body = {"assistant_id": "typed", "input": {"messages": []}, "stream_mode": ["messages-tuple", "values"]}
+        events = parse_sse(http.post("/runs/stream", json=body).content)
+    assert [e["data"][0]["content"] for e in events if e["event"] == "messages"] == ["Hel", "lo", " there"]
+    assert events[-1]["data"]["messages"][-1]["content"] == "Hello there" and events[-1]["data"]["messages"][-1]["id"] == "msg-1"
 
 
 def test_record_refuses_an_unreachable_upstream(tmp_path: Path):

@@ -17,6 +17,7 @@ from langgraph.graph.message import add_messages
 from ..faults import parse_faults
 from ..patterns import PatternError, compile_pattern
 from .base import Graph, LoadedGraph, ScenarioError
+from .replay import compile_recorded
 from .steps import STEP_KINDS, gotos, make_node
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "scenario.schema.json"
@@ -79,6 +80,8 @@ def compile_scenario(doc: Any, source: str = "<scenario>") -> LoadedGraph:
         if error is not None:
             raise ScenarioError(f"{_where(error.absolute_path)}: {error.message}")
         _check_patterns(doc)
+        if "recorded" in doc:
+            return LoadedGraph(doc["graph_id"], compile_recorded(doc), source, doc.get("description"), [])
         nodes: dict[str, list[dict[str, Any]]] = doc["nodes"]
         known = set(nodes) | {"START", "END"}
         for i, (sources, target) in enumerate(doc["edges"]):

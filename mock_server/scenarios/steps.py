@@ -18,6 +18,7 @@ from langgraph.config import get_stream_writer
 from langgraph.types import Command, interrupt
 
 from ..wire import exception_named
+from .replay import SPEED
 from .templates import check, render, satisfies
 
 STEP_KINDS = ("interrupt", "set", "update", "say", "message", "emit", "sleep", "raise", "if", "goto")
@@ -31,32 +32,38 @@ class ScriptedChatModel(GenericFakeChatModel):
     `messages` events exactly as it does for a real model."""
 
     token_delay: float = 0.0
+    chunks: list[str] | None = None  # explicit chunking (`say` with `chunks:`), else one token per word or space
+    delays: list[float] | None = None  # seconds before each chunk (scaled by --replay-speed), else token_delay
 
     async def _astream(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> Any:
         message = next(self.messages)
         assert isinstance(message, AIMessage), "a scripted chat model only says AI messages"
-        tokens = [t for t in re.split(r"(\s)", message.content if isinstance(message.content, str) else "") if t]
+        content = message.content if isinstance(message.content, str) else ""
+        tokens = self.chunks if self.chunks is not None else [t for t in re.split(r"(\s)", content) if t]
         calls = message.tool_calls
         for i, token in enumerate(tokens):
-            if self.token_delay:
-                await asyncio.sleep(self.token_delay)
+            delay = self.token_delay if self.delays is None else (self.delays[i] if i < len(self.delays) else 0.0) * (SPEED[0] and 1 / SPEED[0])
+            if delay:
+                await asyncio.sleep(delay)
             last = i == len(tokens) - 1 and not calls
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token, chunk_position="last" if last else None))
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content=token, id=message.id, chunk_position="last" if last else None))
             if run_manager:
                 await run_manager.on_llm_new_token(token, chunk=chunk)
             yield chunk
         if calls:
             call_chunks = [tool_call_chunk(name=c["name"], args=json.dumps(c["args"]), id=c.get("id"), index=i) for i, c in enumerate(calls)]
-            chunk = ChatGenerationChunk(message=AIMessageChunk(content="", tool_call_chunks=call_chunks, chunk_position="last"))
+            chunk = ChatGenerationChunk(message=AIMessageChunk(content="", id=message.id, tool_call_chunks=call_chunks, chunk_position="last"))
             if run_manager:
                 await run_manager.on_llm_new_token("", chunk=chunk)
             yield chunk
 
 
 async def _say(step: dict[str, Any], scope: dict[str, Any], out: _Output) -> None:
-    text = render(step["say"], scope)
+    chunks = [str(c) for c in render(step["chunks"], scope)] if "chunks" in step else None
+    text = "".join(chunks) if chunks is not None else render(step["say"], scope)
     calls = [{**c, "id": c.get("id") or f"call_{i}"} for i, c in enumerate(render(step.get("tool_calls") or [], scope))]
-    model = ScriptedChatModel(messages=iter([AIMessage(content=str(text), tool_calls=calls)]), token_delay=scope.get("__token_delay__", 0.0))
+    message = AIMessage(content=str(text), tool_calls=calls, **({"id": render(step["id"], scope)} if "id" in step else {}))
+    model = ScriptedChatModel(messages=iter([message]), token_delay=scope.get("__token_delay__", 0.0), chunks=chunks, delays=step.get("delays"))
     state_messages = (scope.get("state") or {}).get(step.get("to", "messages")) or []
     message = await model.ainvoke(list(state_messages))
     out.update.setdefault(step.get("to", "messages"), []).append(message)
