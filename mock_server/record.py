@@ -13,6 +13,8 @@ executions, starts and examples stay, and new ones are added.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import fnmatch
 import json
 import re
@@ -35,6 +37,8 @@ from .recording import ThreadLog, Turn, executions, is_map, reducers
 from .scenarios.replay import fingerprint
 
 _RUN = re.compile(r"^/threads/([0-9a-f-]{36})/runs/(wait|stream)$")
+_COMMANDS = re.compile(r"^/threads/([0-9a-f-]{36})/commands$")  # thread streams (protocol v2)
+SETTLE_SECONDS = 120  # how long the recorder waits for a thread-stream run to finish before reading its state
 _HOP = {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "accept-encoding"}
 CREDENTIALS = ("authorization", "x-api-key", "cookie")  # forwarded to upstream, never written
 REDACTED = "[redacted]"
@@ -70,6 +74,28 @@ class Recorder:
         log.turns.append(Turn(body, state, events))
         log.history = history if isinstance(history, list) else []
         self.write()
+
+    async def observe_command(self, client: httpx.AsyncClient, thread_id: str, command: dict[str, Any], headers: dict[str, str]) -> None:
+        """A thread-stream `run.start` or `input.respond`, recorded as the run it starts once that run has ended
+        (its events come over the thread's own stream, so token chunks are not kept: see recording.py)."""
+        params: dict[str, Any] = command["params"] if isinstance(command.get("params"), dict) else {}
+        if command.get("method") == "run.start":
+            body: dict[str, Any] = {"assistant_id": params.get("assistant_id"), "input": params.get("input")}
+        elif command.get("method") == "input.respond":
+            entries = params["responses"] if isinstance(params.get("responses"), list) else [params]
+            thread = (await client.get(f"/threads/{thread_id}", headers=headers)).json()
+            resume = {e.get("interrupt_id"): e.get("response") for e in entries if isinstance(e, dict)}
+            body = {"assistant_id": (thread.get("metadata") or {}).get("assistant_id"), "command": {"resume": resume}}
+        else:
+            return
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:  # the run it started has ended, and the thread says so
+            newest = (await client.get(f"/threads/{thread_id}/runs", params={"limit": 1}, headers=headers)).json()
+            running = bool(newest) and newest[0].get("status") in ("pending", "running")
+            if not running and (await client.get(f"/threads/{thread_id}", headers=headers)).json().get("status") != "busy":
+                break
+            await asyncio.sleep(0.05)
+        await self.observe(client, thread_id, body, [], headers)
 
     async def _graph_id(self, client: httpx.AsyncClient, assistant: str, headers: dict[str, str]) -> str:
         if not re.fullmatch(r"[0-9a-f-]{36}", assistant):
@@ -178,31 +204,42 @@ def _examples(log: ThreadLog) -> list[dict[str, Any]]:
 
 def create_proxy(upstream: str, recorder: Recorder) -> Starlette:
     client = httpx.AsyncClient(base_url=upstream.rstrip("/"), timeout=None)
+    # A thread's runs go upstream one at a time while recording, each read back (state, history) before the next
+    # starts, so that what is recorded after a run is that run's outcome (concurrent runs on one thread queue here).
+    turns: dict[str, asyncio.Lock] = {}
 
     async def forward(request: Request) -> Response:
         body = await request.body()
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        upstream_request = client.build_request(request.method, request.url.path, params=request.query_params, headers=headers, content=body)
-        answer = await client.send(upstream_request, stream=True)
         match = _RUN.match(request.url.path) if request.method == "POST" else None
+        v2 = _COMMANDS.match(request.url.path) if request.method == "POST" and _starts_run(body) else None
+        lock = turns.setdefault((match or v2).group(1), asyncio.Lock()) if (match or v2) else None  # type: ignore[union-attr]
+        if lock is not None:
+            await lock.acquire()
+        try:
+            upstream_request = client.build_request(request.method, request.url.path, params=request.query_params, headers=headers, content=body)
+            answer = await client.send(upstream_request, stream=True)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         timed: list[tuple[bytes, float]] = []  # what arrived, and when (seconds), to date each streamed event
         started = time.monotonic()
 
         async def relay() -> Any:
             async for chunk in answer.aiter_raw():
-                if match:
+                if lock is not None:
                     timed.append((chunk, time.monotonic() - started))
                 yield chunk
 
         async def after() -> None:
-            await answer.aclose()
-            if match and answer.status_code == 200:
-                try:
-                    events = _dated_events(timed) if "text/event-stream" in answer.headers.get("content-type", "") else []
-                    credentials = {k: v for k, v in request.headers.items() if k.lower() in CREDENTIALS}
-                    await recorder.observe(client, match.group(1), json.loads(body), events, credentials)
-                except (ValueError, httpx.HTTPError, KeyError, TypeError):
-                    pass  # recording is best effort; the client already has its answer
+            try:
+                await answer.aclose()
+                if answer.status_code == 200 and (match or v2):
+                    await _observe(recorder, client, match, v2, body, timed, answer.headers.get("content-type", ""), request)
+            finally:
+                if lock is not None:
+                    lock.release()
 
         out_headers = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
         return StreamingResponse(relay(), status_code=answer.status_code, headers=out_headers, background=BackgroundTask(after))
@@ -211,6 +248,25 @@ def create_proxy(upstream: str, recorder: Recorder) -> Starlette:
     app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)])
     app.state.recorder = recorder
     return app
+
+
+def _starts_run(body: bytes) -> bool:
+    """Whether a thread-stream command starts a run (`run.start`, `input.respond`)."""
+    try:
+        return json.loads(body).get("method") in ("run.start", "input.respond")
+    except (ValueError, AttributeError):
+        return False
+
+
+async def _observe(recorder: Recorder, client: httpx.AsyncClient, run: Any, command: Any, body: bytes, timed: list[tuple[bytes, float]], media: str, request: Request) -> None:
+    """Record a run that answered 200; best effort: the client already has its answer."""
+    credentials = {k: v for k, v in request.headers.items() if k.lower() in CREDENTIALS}
+    with contextlib.suppress(ValueError, httpx.HTTPError, KeyError, TypeError, AttributeError):
+        if command is not None and json.loads(b"".join(c for c, _ in timed)).get("type") == "success":  # a command taken
+            await recorder.observe_command(client, command.group(1), json.loads(body), credentials)
+        elif run is not None:
+            events = _dated_events(timed) if "text/event-stream" in media else []
+            await recorder.observe(client, run.group(1), json.loads(body), events, credentials)
 
 
 def _dated_events(timed: list[tuple[bytes, float]]) -> list[tuple[str, Any, float]]:

@@ -201,3 +201,41 @@ def test_record_refuses_an_unreachable_upstream(tmp_path: Path):
 
     proc = subprocess.run([sys.executable, "-m", "mock_server.cli", "record", "--upstream", "http://127.0.0.1:9", "--out", str(tmp_path / "x.yaml")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr.startswith("hitl-mock: cannot reach the upstream http://127.0.0.1:9") and "Traceback" not in proc.stderr
+
+
+def _v2_session(url: str, headers: dict[str, str]) -> list:
+    """A thread-stream (protocol v2) session: run.start, then input.respond by interrupt id; the history after."""
+    with httpx.Client(base_url=url, headers=headers, timeout=30) as http:
+        tid = http.post("/threads", json={}).json()["thread_id"]
+
+        def settled() -> dict:
+            for _ in range(200):
+                thread = http.get(f"/threads/{tid}").json()
+                if thread["status"] != "busy":
+                    return thread
+                time.sleep(0.05)
+            raise AssertionError("the run did not end")
+
+        start = {"id": 1, "method": "run.start", "params": {"assistant_id": "multi", "input": {"answers": []}}}
+        assert http.post(f"/threads/{tid}/commands", json=start).json()["type"] == "success"
+        pending = {i["value"]["q"]: i["id"] for group in settled()["interrupts"].values() for i in group}
+        respond = {"id": 2, "method": "input.respond", "params": {"responses": [{"interrupt_id": pending["A?"], "response": "x"}, {"interrupt_id": pending["B?"], "response": "y"}]}}
+        assert http.post(f"/threads/{tid}/commands", json=respond).json()["type"] == "success"
+        [first] = [i["id"] for group in settled()["interrupts"].values() for i in group]
+        answer = {"id": 3, "method": "input.respond", "params": {"interrupt_id": first, "response": "one"}}
+        assert http.post(f"/threads/{tid}/commands", json=answer).json()["type"] == "success"
+        settled()
+        return http.post(f"/threads/{tid}/history", json={"limit": 20}).json()
+
+
+def test_thread_stream_sessions_are_recorded_and_replayed(upstream, tmp_path: Path):
+    recorder = Recorder(upstream.url, tmp_path / "rec.yaml")
+    with ServerThread(create_proxy(upstream.url, recorder)) as proxy:
+        source = _v2_session(proxy.url, CREDENTIALS)
+    doc = yaml.safe_load((tmp_path / "rec.yaml").read_text())
+    assert set(doc["recorded"]["nodes"]) == {"ask_a", "ask_b", "double"}
+    with MockServer(scenarios=[tmp_path / "rec.yaml"]) as mock:
+        replayed = _v2_session(mock.url, {})
+    assert replayed[0]["next"] == ["double"] and sorted(replayed[0]["values"]["answers"]) == ["a=x", "b=y"]
+    assert [i["value"] for i in replayed[0]["interrupts"]] == [{"q": "second?", "first": "one"}]
+    assert Normaliser()(replayed) == Normaliser()(source)
