@@ -61,7 +61,11 @@ class ServerCheckpointer(InMemorySaver):
     official server's does (LangGraph alone leaves out `thread_id`, which the server's metadata carries)."""
 
     def put(self, config: Any, checkpoint: Any, metadata: Any, new_versions: Any) -> Any:
-        metadata = {**(config.get("metadata") or {}), **metadata}
+        # a subgraph's checkpoints also carry its `checkpoint_map` (the parents' checkpoint ids), as the official
+        # in-memory checkpointer copies it from the run's configurable
+        configurable = config.get("configurable") or {}
+        inherited = {"checkpoint_map": configurable["checkpoint_map"]} if "checkpoint_map" in configurable else {}
+        metadata = {**inherited, **(config.get("metadata") or {}), **metadata}
         return super().put(config, checkpoint, metadata, new_versions)
 
 

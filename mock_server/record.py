@@ -33,7 +33,7 @@ from starlette.routing import Route
 
 from hitl_spec import parse_sse
 
-from .recording import ThreadLog, Turn, executions, is_map, reducers
+from .recording import ThreadLog, Turn, executions, is_map, subgraph_namespaces
 from .scenarios.replay import fingerprint
 
 _RUN = re.compile(r"^/threads/([0-9a-f-]{36})/runs/(wait|stream)$")
@@ -66,13 +66,17 @@ class Recorder:
             re.compile(pattern)  # a bad one is said before anything is recorded
 
     async def observe(self, client: httpx.AsyncClient, thread_id: str, body: dict[str, Any], events: list[tuple[str, Any, float]], headers: dict[str, str]) -> None:
-        state = (await client.get(f"/threads/{thread_id}/state", headers=headers)).json()
-        history = (await client.post(f"/threads/{thread_id}/history", json={"limit": 1000}, headers=headers)).json()
+        state = (await client.get(f"/threads/{thread_id}/state", params={"subgraphs": "true"}, headers=headers)).json()
         log = self.threads.get(thread_id)
         if log is None:
             log = self.threads[thread_id] = ThreadLog(await self._graph_id(client, str(body.get("assistant_id", "")), headers))
         log.turns.append(Turn(body, state, events))
-        log.history = history if isinstance(history, list) else []
+        log.history = await _history(client, thread_id, "", headers)
+        pending = subgraph_namespaces(log.history)
+        while pending:  # each subgraph's own checkpoints (and theirs, for subgraphs in subgraphs)
+            ns = pending.pop()
+            log.subgraphs[ns] = await _history(client, thread_id, ns, headers)
+            pending += [n for n in subgraph_namespaces(log.subgraphs[ns]) if n not in log.subgraphs]
         self.write()
 
     async def observe_command(self, client: httpx.AsyncClient, thread_id: str, command: dict[str, Any], headers: dict[str, str]) -> None:
@@ -110,21 +114,16 @@ class Recorder:
     def _scenario(self, graph: str) -> dict[str, Any]:
         logs = [log for log in self.threads.values() if log.graph_id == graph]
         old = self.existing.get(graph, {})
-        recorded = old.get("recorded") or {}
-        starts, nodes = list(recorded.get("starts") or []), {k: list(v) for k, v in (recorded.get("nodes") or {}).items()}
+        recorded: dict[str, Any] = old.get("recorded") or {}
         for log in logs:
-            new_starts, new_nodes = executions(log)
-            starts = _merge(starts, new_starts)
-            for name, found in new_nodes.items():
-                nodes[name] = _merge(nodes.get(name, []), found)
-        state = {**(recorded.get("state") or {}), **reducers(logs)}
+            recorded = merge_part(recorded, executions(log))
         return {
             "graph_id": graph,
             "description": old.get("description") or f"Recorded from {self.upstream} by hitl-mock record",
             # What was seen, as conversations for `hitl-contract verify`; a recording has no branches of its own
             "examples": _merge(list(old.get("examples") or []), [e for log in logs for e in _examples(log)], key=lambda e: fingerprint([e.get("input"), e.get("resume")])),
             "verify_branches": False,
-            "recorded": {"state": state, "starts": starts, "nodes": nodes},
+            "recorded": recorded,
         }
 
     def _redacted(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +151,25 @@ class Recorder:
             stale.unlink(missing_ok=True)
         self.written = paths
         return paths
+
+
+async def _history(client: httpx.AsyncClient, thread_id: str, ns: str, headers: dict[str, str]) -> list[dict[str, Any]]:
+    body: dict[str, Any] = {"limit": 1000, **({"checkpoint": {"checkpoint_ns": ns}} if ns else {})}
+    found = (await client.post(f"/threads/{thread_id}/history", json=body, headers=headers)).json()
+    return found if isinstance(found, list) else []
+
+
+def merge_part(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A recorded (sub)graph with what `new` adds: starts, executions, and its subgraphs, merged the same way."""
+    nodes = {k: list(v) for k, v in (old.get("nodes") or {}).items()}
+    for name, found in (new.get("nodes") or {}).items():
+        nodes[name] = _merge(nodes.get(name, []), found)
+    subgraphs = dict(old.get("subgraphs") or {})
+    for name, parts in (new.get("subgraphs") or {}).items():
+        for part in parts if isinstance(parts, list) else [parts]:
+            subgraphs[name] = merge_part(subgraphs.get(name) or {}, part)
+    merged: dict[str, Any] = {"state": {**(old.get("state") or {}), **(new.get("state") or {})}, "starts": _merge(list(old.get("starts") or []), list(new.get("starts") or [])), "nodes": nodes}
+    return merged | ({"subgraphs": subgraphs} if subgraphs else {})
 
 
 def _path_matches(path: str, pattern: str) -> bool:

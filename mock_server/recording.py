@@ -37,7 +37,7 @@ LS_KEYS = ("ls_provider", "ls_model_name", "ls_model_type", "ls_temperature", "l
 @dataclass
 class Turn:
     body: dict[str, Any]  # the run request
-    state: dict[str, Any]  # GET /threads/{id}/state after it
+    state: dict[str, Any]  # GET /threads/{id}/state?subgraphs=true after it
     events: list[tuple[str, Any, float]] = field(default_factory=list)  # SSE (event, data, seconds) when streamed
 
 
@@ -46,6 +46,25 @@ class ThreadLog:
     graph_id: str
     turns: list[Turn] = field(default_factory=list)
     history: list[dict[str, Any]] = field(default_factory=list)  # newest first, as the server lists it
+    subgraphs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # checkpoint_ns -> that subgraph's history
+
+
+def subgraph_namespaces(history: list[dict[str, Any]]) -> list[str]:
+    """The checkpoint namespaces of the subgraphs a history's tasks ran in."""
+    found = [(t.get("checkpoint") or {}).get("checkpoint_ns") for c in history for t in c.get("tasks") or []]
+    return sorted({ns for ns in found if isinstance(ns, str) and ns})
+
+
+def _nested_state(state: dict[str, Any], ns: str) -> dict[str, Any]:
+    """The state of the subgraph at `ns` inside a thread state read with `subgraphs=true` ({} when not there)."""
+    if not ns:
+        return state
+    head, _, rest = ns.partition("|")
+    name, _, task_id = head.partition(":")
+    for task in state.get("tasks") or []:
+        if task.get("name") == name and task.get("id") == task_id and isinstance(task.get("state"), dict):
+            return _nested_state(task["state"], rest)
+    return {}
 
 
 def _pending(state: dict[str, Any]) -> dict[str, tuple[str, Any]]:
@@ -57,11 +76,12 @@ def is_map(resume: Any) -> bool:
     return isinstance(resume, dict) and bool(resume) and all(isinstance(k, str) and re.fullmatch(r"[0-9a-f]{32}", k) for k in resume)
 
 
-def _asks(log: ThreadLog) -> dict[str, list[dict[str, Any]]]:
-    """task id -> the interrupts it raised, in order, each with the answer the next run gave it (if any)."""
+def _asks(log: ThreadLog, ns: str = "") -> dict[str, list[dict[str, Any]]]:
+    """task id -> the interrupts it raised, in order, each with the answer the next run gave it (if any); the
+    tasks of the (sub)graph at `ns`."""
     asks: dict[str, list[dict[str, Any]]] = {}
     before: dict[str, tuple[str, Any]] = {}
-    for turn in log.turns:
+    for turn in [Turn(t.body, _nested_state(t.state, ns)) for t in log.turns]:
         resume = (turn.body.get("command") or {}).get("resume", ...) if isinstance(turn.body.get("command"), dict) else ...
         answered: dict[str, Any] = {}
         if resume is not ... and before:
@@ -140,18 +160,20 @@ def _error(task: dict[str, Any]) -> dict[str, str] | None:
     return {"type": name.strip() or "ValueError", "message": str(message)}
 
 
-def executions(log: ThreadLog) -> tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
-    """The thread's starts and, per node, its executions."""
-    asks, said, emitted = _asks(log), _said(log), _emitted(log)
-    by_id = {c["checkpoint"]["checkpoint_id"]: c for c in log.history if c.get("checkpoint")}
+def executions(log: ThreadLog, ns: str = "") -> dict[str, Any]:
+    """The (sub)graph at `ns` as the thread ran it: its starts, per node its executions, and its subgraphs."""
+    history = log.history if not ns else log.subgraphs.get(ns, [])
+    asks, said, emitted = _asks(log, ns), _said(log), _emitted(log)
+    by_id = {c["checkpoint"]["checkpoint_id"]: c for c in history if c.get("checkpoint")}
     children: dict[str, list[dict[str, Any]]] = {}
-    for c in log.history:
+    for c in history:
         parent = (c.get("parent_checkpoint") or {}).get("checkpoint_id")
         if isinstance(parent, str) and parent in by_id:
             children.setdefault(parent, []).append(c)
     starts: list[dict[str, Any]] = []
     nodes: dict[str, list[dict[str, Any]]] = {}
-    for c in reversed(log.history):
+    subgraphs: dict[str, list[dict[str, Any]]] = {}  # node -> what it ran as a subgraph, once per task
+    for c in reversed(history):
         after = next((k for k in children.get(c["checkpoint"]["checkpoint_id"], []) if (k.get("metadata") or {}).get("source") == "loop"), None)
         if (c.get("metadata") or {}).get("source") == "input":
             if after is not None:
@@ -159,6 +181,12 @@ def executions(log: ThreadLog) -> tuple[list[dict[str, Any]], dict[str, list[dic
             continue
         for task in c.get("tasks") or []:
             execution: dict[str, Any] = {"state": c.get("values") or {}}
+            inner = (task.get("checkpoint") or {}).get("checkpoint_ns")
+            if isinstance(inner, str) and inner:  # a subgraph: its own nodes hold the interrupts and messages
+                subgraphs.setdefault(task["name"], []).append(executions(log, inner))
+                if after is not None and not task.get("error"):
+                    nodes.setdefault(task["name"], []).append({**execution, "update": task.get("result") or {}, "goto": list(after.get("next") or []), "after": after.get("values") or {}})
+                continue
             if asks.get(task["id"]):
                 execution["asks"] = asks[task["id"]]
             run = str(((after or c).get("metadata") or {}).get("run_id"))
@@ -179,7 +207,7 @@ def executions(log: ThreadLog) -> tuple[list[dict[str, Any]], dict[str, list[dic
             elif not execution.get("asks"):
                 continue  # never ran (the thread stopped before it): nothing to replay
             nodes.setdefault(task["name"], []).append(execution)
-    return starts, nodes
+    return {"state": reducers([history]), "starts": starts, "nodes": nodes, "subgraphs": subgraphs}
 
 
 def _from_model(message: dict[str, Any]) -> bool:
@@ -194,11 +222,11 @@ def _one_chunk(message: dict[str, Any]) -> dict[str, Any]:
     return {"id": message.get("id"), "chunks": [{**chunk, "chunk_position": "last"}], "delays": [0.0], "ls": {}}
 
 
-def reducers(logs: list[ThreadLog]) -> dict[str, str]:
+def reducers(histories: list[list[dict[str, Any]]]) -> dict[str, str]:
     """channel -> `messages`, `append` or `replace`, from what the checkpoints show."""
     kinds: dict[str, str] = {}
-    for log in logs:
-        ordered = list(reversed(log.history))
+    for history in histories:
+        ordered = list(reversed(history))
         for before, after in itertools.pairwise(ordered):
             for key, value in (after.get("values") or {}).items():
                 old = (before.get("values") or {}).get(key)

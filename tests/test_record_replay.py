@@ -25,6 +25,7 @@ from mock_server.scenarios import compile_scenario
 from mock_server.scenarios.replay import set_speed
 from mock_server.testing import MockServer, ServerThread
 
+from .official import official_server
 from .parity.normalize import Normaliser
 
 GRAPHS = Path(__file__).parent.parent / "fixtures" / "graphs" / "langgraph.json"
@@ -239,3 +240,54 @@ def test_thread_stream_sessions_are_recorded_and_replayed(upstream, tmp_path: Pa
     assert replayed[0]["next"] == ["double"] and sorted(replayed[0]["values"]["answers"]) == ["a=x", "b=y"]
     assert [i["value"] for i in replayed[0]["interrupts"]] == [{"q": "second?", "first": "one"}]
     assert Normaliser()(replayed) == Normaliser()(source)
+
+
+def nested_flow(s) -> None:
+    """A subgraph that interrupts (tests/graphs/nested.py): namespaced streams, the nested state, resumes by id and by value."""
+    for how in ("id", "value"):
+        tid = s.thread()
+        events = s.call(f"{how}: start", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "nested", "input": {"topic": how}, "stream_mode": ["updates", "values"], "stream_subgraphs": True})
+        s.call(f"{how}: state", "GET", f"/threads/{tid}/state")
+        s.call(f"{how}: state with subgraphs", "GET", f"/threads/{tid}/state?subgraphs=true")
+        s.call(f"{how}: history", "POST", f"/threads/{tid}/history", {"limit": 10})
+        [iid] = [i["id"] for e in events if e["event"] == "updates" for i in e["data"].get("__interrupt__", [])]
+        resume = {iid: "approved"} if how == "id" else "approved"
+        s.call(f"{how}: resume", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "nested", "command": {"resume": resume}, "stream_mode": ["updates"], "stream_subgraphs": True})
+        s.surfaces(tid, f"{how}: done")
+
+
+def _with_nested(folder: Path) -> None:
+    (folder / "nested.py").write_text((Path(__file__).parent / "graphs" / "nested.py").read_text())
+    config = json.loads((folder / "langgraph.json").read_text())
+    config["graphs"]["nested"] = {"path": "./nested.py:graph"}
+    (folder / "langgraph.json").write_text(json.dumps(config))
+
+
+@pytest.mark.official
+def test_subgraph_interrupts_replay_with_their_namespaces(tmp_path: Path):
+    with official_server(edit=_with_nested) as url:
+        recorder = Recorder(url, tmp_path / "rec.yaml")
+        source = _proxied_log(ServerThread(create_proxy(url, recorder)))
+    recorded = yaml.safe_load((tmp_path / "rec.yaml").read_text())["recorded"]
+    assert set(recorded["subgraphs"]) == {"editor"} and set(recorded["subgraphs"]["editor"]["nodes"]) == {"write", "review"}
+    with MockServer(scenarios=[tmp_path / "rec.yaml"]) as mock:
+        replayed = _session_log(mock.url)
+    assert compare_logs("nested", source, replayed).differences == []
+    namespaced = [e["event"] for e in _step(replayed, "id: start")["body"] if e["event"].startswith("updates|editor:")]
+    assert len(namespaced) == 2  # write's update, then review's interrupt, from inside the subgraph
+
+
+def _proxied_log(proxy: ServerThread) -> list:
+    with proxy:
+        return _session_log(proxy.url)
+
+
+def _session_log(url: str) -> list:
+    from contract_tests.conversations import Session
+
+    session = Session(url)
+    try:
+        nested_flow(session)
+    finally:
+        session.close()
+    return session.log

@@ -158,20 +158,31 @@ def _node(name: str, executions: list[dict[str, Any]]) -> Callable[..., Any]:
 
 def compile_recorded(doc: dict[str, Any]) -> Graph:
     """The graph of a `recorded:` document (its shape is checked by scenario.schema.json)."""
-    recorded = doc["recorded"]
+    return _compile_part(doc["recorded"], str(doc["graph_id"]))
+
+
+def _compile_part(recorded: dict[str, Any], name: str) -> Graph:
+    """A recorded graph or subgraph: its nodes replay, its subgraph nodes are recorded subgraphs themselves."""
     fields: dict[str, Any] = {}
     for channel, kind in (recorded.get("state") or {}).items():
         reducer = _reducer(kind)
         fields[channel] = Annotated[list, reducer] if reducer else Any
-    state = TypedDict(f"{doc['graph_id']}_recorded", fields, total=False)  # type: ignore[misc]  # built at run time
+    state = TypedDict(f"{name}_recorded", fields, total=False)  # type: ignore[misc]  # built at run time
     builder = StateGraph(state)
     nodes: dict[str, list[dict[str, Any]]] = recorded.get("nodes") or {}
-    for name, executions in nodes.items():
+    subgraphs: dict[str, dict[str, Any]] = recorded.get("subgraphs") or {}
+    known = set(nodes) | set(subgraphs)
+    for node, executions in nodes.items():
+        if node in subgraphs:
+            continue
         targets = sorted({g for e in executions for g in e.get("goto") or []})
-        builder.add_node(name, _node(name, executions), destinations=tuple(END if t == "END" else t for t in targets) or None)
+        builder.add_node(node, _node(node, executions), destinations=tuple(END if t == "END" else t for t in targets) or None)
+    for node, part in subgraphs.items():
+        builder.add_node(node, _compile_part(part, f"{name}_{node}"))
+        builder.add_conditional_edges(node, _after_subgraph(node, nodes.get(node) or []), [*known, END])
     starts: list[dict[str, Any]] = recorded.get("starts") or []
     for start in starts:
-        unknown = [n for n in start.get("next") or [] if n not in nodes]
+        unknown = [n for n in start.get("next") or [] if n not in known]
         if unknown:
             raise ScenarioError(f"recorded.starts: unknown node(s) {', '.join(unknown)}")
 
@@ -182,8 +193,21 @@ def compile_recorded(doc: dict[str, Any]) -> Graph:
                 return list(start.get("next") or [END])
         raise _Miss(f"{MISS}: this input was not recorded (state {key[:300]})")
 
-    builder.add_conditional_edges(START, route, [*nodes, END])
+    builder.add_conditional_edges(START, route, [*known, END])
     return builder.compile()
+
+
+def _after_subgraph(node: str, executions: list[dict[str, Any]]) -> Callable[[dict[str, Any]], list[str]]:
+    """Where the graph went after a subgraph node, by the state its output left."""
+
+    def route(values: dict[str, Any]) -> list[str]:
+        key = fingerprint(dict(values))
+        for execution in executions:
+            if fingerprint(execution.get("after") or {}) == key:
+                return [END if g == "END" else g for g in execution.get("goto") or []] or [END]
+        raise _Miss(f"{MISS}: what followed subgraph node {node!r} on this state was not recorded: {key[:300]}")
+
+    return route
 
 
 def message_like(value: Any) -> bool:
