@@ -102,29 +102,41 @@ def _asks(log: ThreadLog, ns: str = "") -> dict[str, list[dict[str, Any]]]:
 
 
 def _said(log: ThreadLog) -> dict[str, dict[str, Any]]:
-    """AI message id -> how it was streamed: chunks (fields that differ from a bare chunk), delays, ls_* metadata."""
+    """AI message id -> how it was streamed: chunks (fields that differ from a bare chunk), delays, ls_* metadata.
+    From `messages-tuple` chunks, or from `messages` mode: each partial's new text is a chunk, the last one last."""
     said: dict[str, dict[str, Any]] = {}
     for turn in log.turns:
         last_at: float | None = None
         partial: dict[str, str] = {}
+        metadata: dict[str, dict[str, Any]] = {}  # `messages/metadata`: message id -> its metadata
         for event, data, at in turn.events:
-            chunk: dict[str, Any] | None = None
-            meta: dict[str, Any] = {}
-            if event == "messages" and isinstance(data, list) and len(data) == 2 and isinstance(data[0], dict) and data[0].get("type") == "AIMessageChunk":
-                chunk, meta = data[0], data[1] if isinstance(data[1], dict) else {}
-            elif event == "messages/partial" and isinstance(data, list) and data and isinstance(data[-1], dict):
-                full, key = data[-1], str(data[-1].get("id", ""))
-                text = full["content"] if isinstance(full.get("content"), str) else ""
-                chunk = {"id": key, "content": text[len(partial.get(key, "")) :]}
-                partial[key] = text
+            chunk, meta = _chunk(event, data, partial, metadata)
             if chunk is None or not chunk.get("id"):
+                if event == "messages/metadata" and isinstance(data, dict):
+                    metadata.update({k: v.get("metadata") or {} for k, v in data.items() if isinstance(v, dict)})
                 continue
             entry = said.setdefault(chunk["id"], {"id": chunk["id"], "chunks": [], "delays": [], "ls": {}})
             entry["chunks"].append({k: v for k, v in chunk.items() if k not in ("id", "type") and CHUNK_DEFAULTS.get(k, ...) != v})
             entry["delays"].append(round(at - last_at, 3) if last_at is not None else 0.0)
             entry["ls"].update({k: meta[k] for k in LS_KEYS if k in meta})
             last_at = at
+        for key in partial:  # a message seen in `messages` mode ends with its last chunk, as a model marks it
+            if said.get(key, {}).get("chunks"):
+                said[key]["chunks"][-1]["chunk_position"] = "last"
     return said
+
+
+def _chunk(event: str, data: Any, partial: dict[str, str], metadata: dict[str, dict[str, Any]]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """One streamed chunk and its metadata, from a `messages` (tuple) or `messages/partial` event."""
+    if event == "messages" and isinstance(data, list) and len(data) == 2 and isinstance(data[0], dict) and data[0].get("type") == "AIMessageChunk":
+        return data[0], data[1] if isinstance(data[1], dict) else {}
+    if event == "messages/partial" and isinstance(data, list) and data and isinstance(data[-1], dict):
+        full, key = data[-1], str(data[-1].get("id", ""))
+        text = full["content"] if isinstance(full.get("content"), str) else ""
+        chunk = {"id": key, "content": text[len(partial.get(key, "")) :]}
+        partial[key] = text
+        return chunk, metadata.get(key, {})
+    return None, {}
 
 
 def _emitted(log: ThreadLog) -> dict[tuple[str, str], list[Any]]:

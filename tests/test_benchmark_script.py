@@ -77,3 +77,11 @@ def test_journeys_prints_the_load_figures_beside_the_floor():
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert re.search(r"│ mock\s+│ 5\s+│ [\d.]+\s+│ \d+\s+│ \d+\s+│ \d+\s+│ 0\s+│ 0\s+│", proc.stdout), proc.stdout
     assert "in-process floor (LangGraph alone, same run)" in proc.stdout
+
+
+@pytest.mark.official
+def test_replay_times_the_source_and_the_replay_side_by_side():
+    proc = subprocess.run([sys.executable, "benchmarks/replay.py", "--quick"], cwd=ROOT, capture_output=True, text=True, timeout=600, env=ENV)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    rows = re.findall(r"│ (\w+)\s+│ ([\d.]+)\s+│ ([\d.]+)\s+│ ([\d.]+)\s+│ (\d+)\s+│", proc.stdout)
+    assert [r[0] for r in rows] == ["agent", "approve", "all"] and all(r[4] == "0" for r in rows), proc.stdout

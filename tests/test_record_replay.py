@@ -34,10 +34,11 @@ GRAPHS = Path(__file__).parent.parent / "fixtures" / "graphs" / "langgraph.json"
 ROUND_TRIP = ["agent", "approve", "approve_edit", "approve_reject", "chat_approve", "chat_reject", "multi", "multi_map", "validate", "nointerrupt", "stream_modes"]
 
 
-def _record_through(upstream: str, out: Path, flows: list[str], headers: dict[str, str] | None = None, **options) -> dict[str, list]:
+def _record_through(upstream: str, out: Path, names: list[str], headers: dict[str, str] | None = None, flows: dict | None = None, **options) -> dict[str, list]:
     recorder = Recorder(upstream, out, **options)
+    chosen = {**{name: FLOWS[name] for name in names}, **(flows or {})}
     with ServerThread(create_proxy(upstream, recorder)) as proxy:
-        return {name: record(proxy.url, FLOWS[name], headers, keep_going=True) for name in flows}
+        return {name: record(proxy.url, flow, headers, keep_going=True) for name, flow in chosen.items()}
 
 
 def _step(log: list, label: str) -> dict:
@@ -60,6 +61,25 @@ def test_every_fixture_recorded_from_the_official_server_replays_without_a_diffe
     chunks = [e["data"] for e in _step(replayed["chat_approve"], "ask")["body"] if e["event"] == "messages"]
     assert len(chunks) > 10 and {meta["langgraph_node"] for _, meta in chunks} == {"agent"}
     assert [c["content"] for c, _ in chunks] == [c["content"] for c, _ in (e["data"] for e in _step(recorded["chat_approve"], "ask")["body"] if e["event"] == "messages")]
+
+
+def _chat_in_messages_mode(s) -> None:
+    tid = s.thread()
+    human = {"messages": [{"type": "human", "content": "Send an email to Bob"}]}
+    s.call("ask", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "chat", "input": human, "stream_mode": ["messages", "updates"]})
+    s.call("decide", "POST", f"/threads/{tid}/runs/stream", {"assistant_id": "chat", "command": {"resume": "approve"}, "stream_mode": ["messages-tuple", "messages"]})
+    s.surfaces(tid, "done")
+
+
+@pytest.mark.official
+def test_messages_mode_partials_replay_as_they_were_streamed(official, tmp_path: Path):
+    """`messages` mode (`messages/metadata`, `messages/partial`): recorded from its partials, replayed in both modes."""
+    [recorded] = _record_through(official, tmp_path / "rec.yaml", [], flows={"chat": _chat_in_messages_mode}).values()
+    with MockServer(scenarios=[tmp_path]) as mock:
+        replayed = record(mock.url, _chat_in_messages_mode, keep_going=True)
+    assert compare_logs("chat in messages mode", recorded, replayed).differences == []
+    partials = [e for e in _step(replayed, "ask")["body"] if e["event"] == "messages/partial"]
+    assert len(partials) > 10 and partials[-1]["data"][0]["content"] == "I plan to send the email to Bob now. Shall I proceed?"
 
 
 async def _sdk_flows(url: str) -> list:
