@@ -50,6 +50,7 @@ class Recorder:
     out: Path
     redact: list[str] = field(default_factory=list)
     threads: dict[str, ThreadLog] = field(default_factory=dict)
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)  # thread -> what it recorded (recording.executions)
     existing: dict[str, dict[str, Any]] = field(default_factory=dict)  # graph -> what its file held before
     written: list[Path] = field(default_factory=list)
 
@@ -77,6 +78,7 @@ class Recorder:
             ns = pending.pop()
             log.subgraphs[ns] = await _history(client, thread_id, ns, headers)
             pending += [n for n in subgraph_namespaces(log.subgraphs[ns]) if n not in log.subgraphs]
+        self.parts[thread_id] = executions(log)  # only this thread changed: the others' parts are kept
         self.write()
 
     async def observe_command(self, client: httpx.AsyncClient, thread_id: str, command: dict[str, Any], headers: dict[str, str]) -> None:
@@ -112,11 +114,12 @@ class Recorder:
         return [self._redacted(self._scenario(g)) for g in graphs]
 
     def _scenario(self, graph: str) -> dict[str, Any]:
-        logs = [log for log in self.threads.values() if log.graph_id == graph]
+        threads = [tid for tid, log in self.threads.items() if log.graph_id == graph]
+        logs = [self.threads[tid] for tid in threads]
         old = self.existing.get(graph, {})
         recorded: dict[str, Any] = old.get("recorded") or {}
-        for log in logs:
-            recorded = merge_part(recorded, executions(log))
+        for tid in threads:
+            recorded = merge_part(recorded, self.parts[tid])
         return {
             "graph_id": graph,
             "description": old.get("description") or f"Recorded from {self.upstream} by hitl-mock record",

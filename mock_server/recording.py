@@ -172,10 +172,15 @@ def _error(task: dict[str, Any]) -> dict[str, str] | None:
     return {"type": name.strip() or "ValueError", "message": str(message)}
 
 
-def executions(log: ThreadLog, ns: str = "") -> dict[str, Any]:
-    """The (sub)graph at `ns` as the thread ran it: its starts, per node its executions, and its subgraphs."""
+Streamed = tuple[dict[str, dict[str, Any]], dict[tuple[str, str], list[Any]]]  # what _said and _emitted found
+
+
+def executions(log: ThreadLog, ns: str = "", streamed: Streamed | None = None) -> dict[str, Any]:
+    """The (sub)graph at `ns` as the thread ran it: its starts, per node its executions, and its subgraphs (the
+    thread's streamed messages and custom events are read once, for the graph and all its subgraphs)."""
     history = log.history if not ns else log.subgraphs.get(ns, [])
-    asks, said, emitted = _asks(log, ns), _said(log), _emitted(log)
+    said, emitted = streamed or (_said(log), _emitted(log))
+    asks = _asks(log, ns)
     by_id = {c["checkpoint"]["checkpoint_id"]: c for c in history if c.get("checkpoint")}
     children: dict[str, list[dict[str, Any]]] = {}
     for c in history:
@@ -195,7 +200,7 @@ def executions(log: ThreadLog, ns: str = "") -> dict[str, Any]:
             execution: dict[str, Any] = {"state": c.get("values") or {}}
             inner = (task.get("checkpoint") or {}).get("checkpoint_ns")
             if isinstance(inner, str) and inner:  # a subgraph: its own nodes hold the interrupts and messages
-                subgraphs.setdefault(task["name"], []).append(executions(log, inner))
+                subgraphs.setdefault(task["name"], []).append(executions(log, inner, (said, emitted)))
                 if after is not None and not task.get("error"):
                     nodes.setdefault(task["name"], []).append({**execution, "update": task.get("result") or {}, "goto": list(after.get("next") or []), "after": after.get("values") or {}})
                 continue
@@ -211,9 +216,9 @@ def executions(log: ThreadLog, ns: str = "") -> dict[str, Any]:
             elif after is not None:
                 update = task.get("result") or {}
                 ai = [m for v in update.values() if isinstance(v, list) for m in v if message_like(m) and m.get("type") == "ai"]
-                streamed = [said.get(m.get("id")) or _one_chunk(m) for m in ai if m.get("id") in said or _from_model(m)]
-                if streamed:
-                    execution["say"] = streamed
+                spoken = [said.get(m.get("id")) or _one_chunk(m) for m in ai if m.get("id") in said or _from_model(m)]
+                if spoken:
+                    execution["say"] = spoken
                 execution["update"] = update
                 execution["goto"] = list(after.get("next") or [])
             elif not execution.get("asks"):

@@ -114,10 +114,18 @@ def _reducer(kind: str | None) -> Callable[[Any, Any], Any] | None:
     return {"messages": add_messages, "append": operator.add}.get(kind or "")
 
 
-def _pick(executions: list[dict[str, Any]], name: str, state: dict[str, Any]) -> dict[str, Any]:
+def _by_fingerprint(items: list[dict[str, Any]], key: str) -> dict[str, list[dict[str, Any]]]:
+    """`items` indexed by the fingerprint of their `key` (computed once, when the graph is compiled), in order."""
+    index: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        index.setdefault(fingerprint(item.get(key) or {}), []).append(item)
+    return index
+
+
+def _pick(by_state: dict[str, list[dict[str, Any]]], name: str, state: dict[str, Any]) -> dict[str, Any]:
     """Replay the node's interrupts with their recorded answers; the execution the answers lead to."""
     key = fingerprint(state)
-    candidates = [e for e in executions if fingerprint(e.get("state") or {}) == key]
+    candidates = by_state.get(key, [])
     if not candidates:
         raise _Miss(f"{MISS}: node {name!r} was not recorded on this state: {key[:300]}")
     step = 0
@@ -128,16 +136,19 @@ def _pick(executions: list[dict[str, Any]], name: str, state: dict[str, Any]) ->
             return finished[0] if finished else candidates[0]
         question = asking[0]["asks"][step]["interrupt"]
         answer = interrupt(question)
-        candidates = [e for e in asking if "answer" in e["asks"][step] and fingerprint(e["asks"][step]["answer"]) == fingerprint(answer)]
+        given = fingerprint(answer)
+        candidates = [e for e in asking if "answer" in e["asks"][step] and fingerprint(e["asks"][step]["answer"]) == given]
         if not candidates:
             seen = [e["asks"][step]["answer"] for e in asking if "answer" in e["asks"][step]]
-            raise _Miss(f"{MISS}: node {name!r}: the answer {fingerprint(answer)[:200]} to {fingerprint(question)[:200]} was not recorded (recorded: {fingerprint(seen)[:300]})")
+            raise _Miss(f"{MISS}: node {name!r}: the answer {given[:200]} to {fingerprint(question)[:200]} was not recorded (recorded: {fingerprint(seen)[:300]})")
         step += 1
 
 
 def _node(name: str, executions: list[dict[str, Any]]) -> Callable[..., Any]:
+    by_state = _by_fingerprint(executions, "state")
+
     async def node(state: dict[str, Any]) -> Any:
-        done = _pick(executions, name, dict(state))
+        done = _pick(by_state, name, dict(state))
         for payload in done.get("emit") or []:
             get_stream_writer()(payload)
         for said in done.get("say") or []:
@@ -186,11 +197,12 @@ def _compile_part(recorded: dict[str, Any], name: str) -> Graph:
         if unknown:
             raise ScenarioError(f"recorded.starts: unknown node(s) {', '.join(unknown)}")
 
+    first_nodes = _by_fingerprint(starts, "state")
+
     def route(values: dict[str, Any]) -> list[str]:
         key = fingerprint(dict(values))
-        for start in starts:
-            if fingerprint(start.get("state") or {}) == key:
-                return list(start.get("next") or [END])
+        if key in first_nodes:
+            return list(first_nodes[key][0].get("next") or [END])
         raise _Miss(f"{MISS}: this input was not recorded (state {key[:300]})")
 
     builder.add_conditional_edges(START, route, [*known, END])
@@ -200,11 +212,12 @@ def _compile_part(recorded: dict[str, Any], name: str) -> Graph:
 def _after_subgraph(node: str, executions: list[dict[str, Any]]) -> Callable[[dict[str, Any]], list[str]]:
     """Where the graph went after a subgraph node, by the state its output left."""
 
+    by_after = _by_fingerprint(executions, "after")
+
     def route(values: dict[str, Any]) -> list[str]:
         key = fingerprint(dict(values))
-        for execution in executions:
-            if fingerprint(execution.get("after") or {}) == key:
-                return [END if g == "END" else g for g in execution.get("goto") or []] or [END]
+        if key in by_after:
+            return [END if g == "END" else g for g in by_after[key][0].get("goto") or []] or [END]
         raise _Miss(f"{MISS}: what followed subgraph node {node!r} on this state was not recorded: {key[:300]}")
 
     return route
@@ -214,4 +227,4 @@ def message_like(value: Any) -> bool:
     return isinstance(value, dict) and value.get("type") in _MESSAGES and "content" in value
 
 
-__all__ = ["SPEED", "BaseMessage", "RecordedChatModel", "as_messages", "compile_recorded", "fingerprint", "message_like", "set_speed"]
+__all__ = ["SPEED", "RecordedChatModel", "as_messages", "compile_recorded", "fingerprint", "message_like", "set_speed"]
