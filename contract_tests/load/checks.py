@@ -25,6 +25,7 @@ KINDS: dict[str, str] = {
     "stream-no-duplicate": "a stream rejoined with Last-Event-ID sends no event twice",
     "final-values": "the final values are exactly what the journey implies",
     "final-status": "the thread ends idle with no pending interrupt",
+    "journey-completes": "every journey runs to its end: no answer it needs is missing or malformed",
 }
 
 
