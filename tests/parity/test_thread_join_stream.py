@@ -83,6 +83,9 @@ async def _flow(url: str) -> list[Any]:
         await live.until("the first run's end", lambda: live.done() >= 1)
         await http.post(f"/threads/{tid}/runs/wait", json={**AGENT, "command": {"resume": "new"}})
         await live.until("the second run's end", lambda: live.done() >= 2)
+        # both streams have the run's end before the state update: the official server delivers each subscriber's
+        # events on its own, so without this wait the update can overtake the run_done in the second stream
+        await lifecycle.until("the second run's end", lambda: lifecycle.done() >= 2)
         await http.post(f"/threads/{tid}/state", json={"values": {"some_text": "updated"}})
         await lifecycle.until("the state update", lambda: any(f.get("event") == "state_update" for f in lifecycle.frames))
         await http.post(f"/threads/{tid}/runs/wait", json={**AGENT, "input": {"some_text": "third"}, "stream_mode": ["updates"]})
