@@ -2,11 +2,13 @@
 write, a run whose cancel takes a while to unwind) and checks what a client can rely on afterwards.
 
 Each failed on the code before its fix (update_state took no lock; reset awaited the cancelled runs before
-clearing; delete removed the checkpoints before the cancelled run had unwound)."""
+clearing; delete removed the checkpoints before the cancelled run had unwound; `input.respond` took a busy thread's stale
+interrupts as settled)."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypedDict
@@ -154,3 +156,64 @@ def test_deleting_a_thread_mid_run_leaves_none_of_its_checkpoints() -> None:
     tid = run(flow())
     assert not saver.storage.get(tid), "checkpoints of a deleted thread"
     assert not [key for key in saver.writes if key[0] == tid], "pending writes of a deleted thread"
+
+
+def _ask_twice(state: State) -> State:
+    return {"answer": [interrupt({"question": "one?"}), interrupt({"question": "two?"})]}
+
+
+async def _command(http: httpx.AsyncClient, tid: str, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    answer = await http.post(f"/threads/{tid}/commands", json={"id": 1, "method": method, "params": params})
+    body: dict[str, Any] = answer.json()
+    return body
+
+
+async def _pending(http: httpx.AsyncClient, tid: str) -> list[str]:
+    for _ in range(200):
+        thread = (await http.get(f"/threads/{tid}")).json()
+        if thread["status"] == "interrupted":
+            return [i["id"] for items in thread["interrupts"].values() for i in items]
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"thread {tid} never came to an interrupt")
+
+
+def test_an_interrupt_answered_before_its_runs_write_back_is_found() -> None:
+    """A client answers the interrupt it was just shown by `input.requested` while the run is still writing its
+    result back: the thread, still busy, showed the interrupts from before the run, so `input.respond` was refused
+    as `no_such_interrupt` and the conversation stalled (seen once in five CI runs, on the `multi` parity flow)."""
+    builder = StateGraph(State)
+    builder.add_node("ask", _ask_twice)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", END)
+    app = create_app([LoadedGraph("twice", builder.compile(), "tests/test_races.py")])
+    threads = app.state.services.threads
+    real_refresh = threads.refresh
+    writing_back = asyncio.Event()
+
+    async def slow_refresh(*args: Any, **kwargs: Any) -> Any:
+        writing_back.set()
+        await asyncio.sleep(0.3)  # the run's events are out; its write-back has not landed yet
+        return await real_refresh(*args, **kwargs)
+
+    async def flow() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with client(app) as http:
+            tid = str(uuid.uuid4())
+            started = await _command(http, tid, "run.start", {"assistant_id": "twice", "input": {}})
+            assert started["type"] == "success", started
+            [first] = await _pending(http, tid)
+            threads.refresh = slow_refresh
+            assert (await _command(http, tid, "input.respond", {"interrupt_id": first, "response": "a"}))["type"] == "success"
+            await writing_back.wait()
+            [second] = [i["id"] for i in (await http.get(f"/threads/{tid}/state")).json()["interrupts"]]
+            assert second != first
+            answered = await _command(http, tid, "input.respond", {"interrupt_id": second, "response": "b"})
+            for _ in range(200):
+                thread = (await http.get(f"/threads/{tid}")).json()
+                if thread["status"] == "idle":
+                    break
+                await asyncio.sleep(0.01)
+            return answered, thread
+
+    answered, thread = run(flow())
+    assert answered["type"] == "success", f"the new interrupt was refused while the run wrote back: {answered}"
+    assert thread["values"] == {"answer": ["a", "b"]}, thread

@@ -133,16 +133,21 @@ async def run_start(ctx: Context, command: dict[str, Any]) -> dict[str, Any]:
     return success(command["id"], {"run_id": run.run_id}, ctx.meta())
 
 
-async def settled_interrupts(ctx: Context) -> set[str] | None:
+async def settled_interrupts(ctx: Context, wanted: frozenset[str] = frozenset()) -> set[str] | None:
     """The ids of the thread's pending interrupts, waiting up to 5 s while it is busy; None if there is no thread
-    (the official lookup then fails open)."""
+    (the official lookup then fails open).
+
+    While the thread is busy, the ids it shows are those from before its run, so the wait goes on until they
+    include every id in `wanted`. A deliberate difference: the official server returns the stale ids at once, so a
+    client that answers a new interrupt between its `input.requested` event and the run's write-back gets
+    `no_such_interrupt` there (a race, seen under load); the mock answers it once the write-back shows the id."""
     deadline = time.monotonic() + SETTLE_SECONDS
     while True:
         thread = ctx.thread()
         if thread is None:
             return None
         ids = {i["id"] for items in (thread.interrupts or {}).values() for i in items}
-        if ids or thread.status != ThreadStatus.BUSY or time.monotonic() >= deadline:
+        if (ids and wanted <= ids) or thread.status != ThreadStatus.BUSY or time.monotonic() >= deadline:
             return ids
         await asyncio.sleep(SETTLE_POLL)
 
@@ -218,7 +223,7 @@ async def _unknown_interrupt(ctx: Context, cmd_id: Any, entries: list[tuple[str,
         if seen is not None and seen != namespace:  # only a WebSocket has seen where the interrupt came from
             return error(cmd_id, "no_such_interrupt", "Interrupt namespace does not match the pending interrupt.")
         if not fetched:
-            ids, fetched = await settled_interrupts(ctx), True
+            ids, fetched = await settled_interrupts(ctx, frozenset(e[0] for e in entries)), True
         if seen is None and ids is not None and interrupt_id not in ids:
             return error(cmd_id, "no_such_interrupt", f"Unknown or already-consumed interrupt: {interrupt_id}")
     return None
