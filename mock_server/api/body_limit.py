@@ -21,6 +21,9 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if length is None and not any(k == b"transfer-encoding" for k, _ in scope["headers"]):
+            await self.app(scope, receive, send)  # neither length nor chunked: HTTP/1.1 says there is no body
+            return
         if length is not None and length.isdigit():  # the server reads no more than the declared length
             if int(length) > self.limit:
                 await self._refuse(scope, receive, send)

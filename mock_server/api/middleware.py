@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import orjson
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,7 +29,28 @@ CORS_OPTIONS: dict[str, Any] = {
 
 class CORS(CORSMiddleware):
     """Starlette's CORS, plus the Private Network Access grant the official server adds to preflights (so a page
-    on a public origin may call a mock on localhost)."""
+    on a public origin may call a mock on localhost).
+
+    A request without `Origin` (every SDK and server-side client) takes a short path to the same answer: Starlette
+    only adds `Vary: Origin` to it. Its general path cost about 20 us a request (measured), a fifth of the mock's
+    whole per-request cost; browsers' requests, which carry `Origin`, still take it."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(name == b"origin" for name, _ in scope["headers"]):
+            return await super().__call__(scope, receive, send)
+
+        async def vary_origin(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.get("headers") or []
+                if any(name.lower() == b"vary" for name, _ in headers):  # merged into one, as Starlette does
+                    merged = MutableHeaders(raw=list(headers))
+                    merged["Vary"] = ", ".join([*merged.getlist("Vary"), "Origin"])
+                    message["headers"] = merged.raw
+                else:
+                    message["headers"] = [*headers, (b"vary", b"Origin")]
+            await send(message)
+
+        await self.app(scope, receive, vary_origin)
 
     def preflight_response(self, request_headers: Headers) -> Response:
         response = super().preflight_response(request_headers)
