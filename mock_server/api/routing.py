@@ -9,9 +9,12 @@ would match: the first route in order that matches fully."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from starlette._utils import get_route_path
-from starlette.routing import Match, Route, Router
-from starlette.types import Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Route, Router
+from starlette.types import Lifespan, Receive, Scope, Send
 
 Key = tuple[str, str | None, int]
 
@@ -25,15 +28,17 @@ def _shape(path: str) -> tuple[str | None, int] | None:
 
 
 class IndexedRouter(Router):
-    _index: dict[Key, tuple[Route, ...]]
-    _literals: frozenset[str]
-    _methods: frozenset[str]
-    _longest: int
+    def __init__(self, routes: Sequence[BaseRoute], lifespan: Lifespan[Any] | None = None) -> None:
+        super().__init__(routes, lifespan=lifespan)
+        self._routes = [r for r in self.routes if isinstance(r, Route)]
+        shapes = [_shape(r.path) for r in self._routes]
+        self._literals = frozenset(s[0] for s in shapes if s is not None and s[0] is not None)
+        self._methods = frozenset(m for r in self._routes for m in (r.methods or ()))
+        self._longest = max((s[1] for s in shapes if s is not None), default=0)
+        self._index: dict[Key, tuple[Route, ...]] = {}
 
     def _candidates(self, method: str, path: str) -> tuple[Route, ...] | None:
         """The routes that could match `method path` fully, in order; None when the index cannot tell."""
-        if not hasattr(self, "_index"):
-            self._build()
         if method not in self._methods:
             return None
         segments = path.strip("/").split("/")
@@ -41,19 +46,9 @@ class IndexedRouter(Router):
         count = len(segments) if len(segments) <= self._longest else 0
         key = (method, first, count)
         found = self._index.get(key)
-        if found is None:
-            found = self._index[key] = tuple(r for r in self._routes() if self._could_match(r, method, first, count))
+        if found is None:  # at most one entry per method, known first segment and length: the index stays small
+            found = self._index[key] = tuple(r for r in self._routes if self._could_match(r, method, first, count))
         return found
-
-    def _routes(self) -> list[Route]:
-        return [r for r in self.routes if isinstance(r, Route)]
-
-    def _build(self) -> None:
-        shapes = [_shape(r.path) for r in self._routes()]
-        self._literals = frozenset(s[0] for s in shapes if s is not None and s[0] is not None)
-        self._methods = frozenset(m for r in self._routes() for m in (r.methods or ()))
-        self._longest = max((s[1] for s in shapes if s is not None), default=0)
-        self._index = {}
 
     @staticmethod
     def _could_match(route: Route, method: str, first: str | None, count: int) -> bool:
