@@ -27,13 +27,23 @@ def _shape(path: str) -> tuple[str | None, int] | None:
     return (None if "{" in segments[0] else segments[0]), len(segments)
 
 
+def _could_match(route: Route, shape: tuple[str | None, int] | None, method: str, first: str | None, count: int) -> bool:
+    """Whether `route` (of that shape) can match a request of this method, first segment and segment count."""
+    if route.methods is not None and method not in route.methods:
+        return False
+    if shape is None:
+        return True
+    literal, segments = shape
+    return segments == count and (literal is None or literal == first)
+
+
 class IndexedRouter(Router):
     def __init__(self, routes: Sequence[BaseRoute], lifespan: Lifespan[Any] | None = None) -> None:
         super().__init__(routes, lifespan=lifespan)
-        self._routes = [r for r in self.routes if isinstance(r, Route)]
-        shapes = [_shape(r.path) for r in self._routes]
+        self._routes = [(r, _shape(r.path)) for r in self.routes if isinstance(r, Route)]
+        shapes = [shape for _, shape in self._routes]
         self._literals = frozenset(s[0] for s in shapes if s is not None and s[0] is not None)
-        self._methods = frozenset(m for r in self._routes for m in (r.methods or ()))
+        self._methods = frozenset(m for r, _ in self._routes for m in (r.methods or ()))
         self._longest = max((s[1] for s in shapes if s is not None), default=0)
         self._index: dict[Key, tuple[Route, ...]] = {}
 
@@ -47,18 +57,8 @@ class IndexedRouter(Router):
         key = (method, first, count)
         found = self._index.get(key)
         if found is None:  # at most one entry per method, known first segment and length: the index stays small
-            found = self._index[key] = tuple(r for r in self._routes if self._could_match(r, method, first, count))
+            found = self._index[key] = tuple(r for r, shape in self._routes if _could_match(r, shape, method, first, count))
         return found
-
-    @staticmethod
-    def _could_match(route: Route, method: str, first: str | None, count: int) -> bool:
-        if route.methods is not None and method not in route.methods:
-            return False
-        shape = _shape(route.path)
-        if shape is None:
-            return True
-        literal, segments = shape
-        return segments == count and (literal is None or literal == first)
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
