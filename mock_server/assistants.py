@@ -268,4 +268,4 @@ class Bound:
         """A thread's `config` once this assistant runs on it (ops.py `Runs.put`)."""
         config = self.record["config"]
         configurable = {**(config.get("configurable") or {}), **(current.get("configurable") or {})}
-        return {**copy.deepcopy(config), **current, **(run_config or {}), "configurable": configurable}
+        return {**(copy.deepcopy(config) if config else {}), **current, **(run_config or {}), "configurable": configurable}

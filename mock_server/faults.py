@@ -117,6 +117,8 @@ class Faults:
 
     def for_run(self, graph_id: str, own: Sequence[Fault] = ()) -> RunFaults:
         """The run faults (error_at_step, token_delay, hang) for a run of this graph."""
+        if not self.faults and not own:
+            return NO_RUN_FAULTS
         return RunFaults([f for f in [*self.faults, *own] if f.is_run_fault and f.matches_graph(graph_id)])
 
 
@@ -153,3 +155,6 @@ class RunFaults:
             raise fail[1]
         if self.token_delay and mode == "messages":
             await asyncio.sleep(self.token_delay)
+
+
+NO_RUN_FAULTS = RunFaults([])  # what a run gets while no fault is set (most runs): nothing to work out

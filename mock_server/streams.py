@@ -1,6 +1,7 @@
 """From LangGraph's stream chunks to the server's events, as the official server names and shapes them.
 
-- `langgraph_modes`: the LangGraph stream modes a run needs (`debug` always: checkpoints come from it).
+- `langgraph_modes`: the LangGraph stream modes a run needs (checkpoints and task results always: a thread's
+  state comes from them).
 - `EventMapper`: `(namespace, mode, chunk)` to `(event name, data)`: `messages-tuple` becomes `messages`,
   the `messages` mode becomes `messages/metadata|partial|complete`, subgraph events get `|<namespace>`, modes
   nobody asked for are dropped, and with the legacy interrupt format interrupts get their old shape.
@@ -20,13 +21,19 @@ from .wire import interrupt_for_state, interrupt_ns, legacy_interrupt
 Namespace = tuple[str, ...]
 
 
-def langgraph_modes(requested: list[str]) -> set[str]:
-    """The LangGraph stream modes for the server modes a client asked for."""
+def langgraph_modes(requested: list[str], *, debug: bool = False) -> set[str]:
+    """The LangGraph stream modes for the server modes a client asked for, and the checkpoints and task results
+    the tracker needs: as `debug` chunks when the client asked for them or `debug` is set (faults and the legacy
+    interrupt shape read its `task` chunks), otherwise as `checkpoints` and `tasks`, the same payloads without
+    `debug`'s wrapper and timestamp (LangGraph's `debug` mode is those two modes wrapped)."""
     modes = set(requested) - {"events"}
     if "messages-tuple" in modes:
         modes.discard("messages-tuple")
         modes.add("messages")
-    modes.add("debug")
+    if debug or "debug" in modes:
+        modes.add("debug")
+    else:
+        modes |= {"checkpoints", "tasks"}
     return modes
 
 
@@ -60,13 +67,21 @@ class CheckpointTracker:
         self.latest: CheckpointEvent | None = None
 
     def observe(self, ns: Namespace, mode: str, chunk: Any) -> None:
-        if mode != "debug" or ns:
+        """A root `debug` chunk, or a root `checkpoints` or `tasks` one (the same payload, unwrapped)."""
+        if ns:
             return
-        if chunk["type"] == "checkpoint":
-            payload = chunk["payload"]
+        if mode == "debug":
+            kind, payload = chunk["type"], chunk["payload"]
+        elif mode == "checkpoints":
+            kind, payload = "checkpoint", chunk
+        elif mode == "tasks":
+            kind, payload = ("task_result" if "result" in chunk else "task"), chunk
+        else:
+            return
+        if kind == "checkpoint":
             self.latest = CheckpointEvent(payload["values"], list(payload["next"]), [dict(t) for t in payload["tasks"]])
-        elif chunk["type"] == "task_result" and self.latest is not None:
-            self.latest.task_result(chunk["payload"])
+        elif kind == "task_result" and self.latest is not None:
+            self.latest.task_result(payload)
 
 
 def config_checkpoint(config: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -80,16 +80,26 @@ def loads(data: bytes | str) -> Any:
     return orjson.loads(data)
 
 
+_second: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def now_iso() -> str:
-    return datetime.datetime.now(datetime.UTC).isoformat()
+    """Now in UTC, as `datetime.now(UTC).isoformat()` writes it (microseconds left out when they are 0), in a third
+    of its time: the seconds are formatted once per second. Called several times per run."""
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    if seconds != _second[0]:
+        _second[:] = [seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))]
+    return f"{_second[1]}.{micros:06d}+00:00" if micros else f"{_second[1]}+00:00"
 
 
 def uuid7() -> str:
-    """A UUIDv7 (time-ordered) string, the form of the official server's thread and run ids."""
-    ms = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
-    return str(uuid.UUID(int=value))
+    """A UUIDv7 (time-ordered) string, the form of the official server's thread and run ids: 48 bits of Unix
+    milliseconds, the version, 74 random bits with the RFC 4122 variant. Formatted from hex directly (half the
+    time of going through `uuid.UUID`)."""
+    ms = f"{time.time_ns() // 1_000_000 & 0xFFFFFFFFFFFF:012x}"
+    rand = os.urandom(10).hex()
+    variant = "89ab"[int(rand[3], 16) & 3]
+    return f"{ms[:8]}-{ms[8:]}-7{rand[:3]}-{variant}{rand[4:7]}-{rand[8:]}"
 
 
 def is_uuid(value: str) -> bool:

@@ -84,3 +84,24 @@ def test_cors_answers_as_starlettes(path: str, origin: str | None) -> None:
     theirs = run(headers(CORSMiddleware(_answer, allow_origins=["*"], **CORS_OPTIONS)))
     assert ours == theirs
     assert ("vary", "Accept-Encoding, Origin" if path == "/varies" else "Origin") in ours or origin is not None
+
+
+def test_ids_and_timestamps_have_the_forms_of_the_standard_library_formatters(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uuid7 and now_iso format by hand (faster); their text is what `uuid.UUID` and `datetime.isoformat` give."""
+    import datetime
+    import time
+    import uuid
+
+    from mock_server import wire
+
+    ids = [wire.uuid7() for _ in range(2000)]
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert (parsed.version, parsed.variant, str(parsed)) == (7, uuid.RFC_4122, text)
+    assert len(set(ids)) == len(ids)
+    assert {text[19] for text in ids} == set("89ab")  # the variant's two free bits are random
+    for ns in (1_765_000_000_000_000_000, 1_765_000_000_123_456_000, 1_765_000_001_000_001_000, 1_765_000_001_999_999_000):
+        monkeypatch.setattr(time, "time_ns", lambda ns=ns: ns)
+        expected = (datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC) + datetime.timedelta(microseconds=ns // 1000)).isoformat()
+        assert wire.now_iso() == expected
+        assert int(wire.uuid7().replace("-", "")[:12], 16) == ns // 1_000_000

@@ -132,6 +132,23 @@ def test_on_disconnect_cancel(mock):
         _until(lambda: http.get(run_path).json()["status"] == "interrupted")
 
 
+def test_a_wait_notices_its_client_leaving(mock):
+    """A wait's client leaving cancels the run with `on_disconnect: cancel`, and only then; either way the wait's
+    handler is gone once the run ends (the client leaving is watched for once a wait lasts: api/sse.py)."""
+    with mock.http() as http:
+        before = http.get("/__mock__/stats").json()["tasks"]
+        paths = {}
+        for action in ("cancel", "continue"):
+            tid = new_thread(http)
+            body = {"assistant_id": "nointerrupt", "input": {"sleep": 1.0}, "on_disconnect": action}
+            with http.stream("POST", f"/threads/{tid}/runs/wait", json=body) as r:
+                paths[action] = r.headers["content-location"]
+                time.sleep(0.3)  # past the wait's first moments, while the run sleeps
+        _until(lambda: http.get(paths["cancel"]).json()["status"] == "interrupted", timeout=0.6)
+        _until(lambda: http.get(paths["continue"]).json()["status"] == "success")
+        _until(lambda: http.get("/__mock__/stats").json()["tasks"] <= before)
+
+
 def test_join_a_finished_run_answers_from_the_thread(mock):
     with mock.http() as http:
         tid = new_thread(http)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -101,8 +102,12 @@ def event_key(event_id: str) -> tuple[int, int]:
         return (-1, -1)
 
 
+def _nothing() -> None:
+    return None
+
+
 class EventBroker:
-    __slots__ = ("_buffer", "_done", "_ids", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
+    __slots__ = ("_buffer", "_done", "_ids", "_on_finished", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
 
     def __init__(self, resumable: bool = False) -> None:
         self.resumable = resumable
@@ -113,6 +118,7 @@ class EventBroker:
         self._buffer: deque[StreamEvent] | None = None
         self._subscribers: list[Subscriber] | None = None
         self._done: asyncio.Event | None = None  # made only when someone waits (most runs are never waited on twice)
+        self._on_finished: list[Callable[[], None]] | None = None  # the waiters' wake-ups (api/sse.py WaitBody)
         self._ids: EntryIds | None = None  # made at the first id (only resumable runs number their events)
         self.tap: Tap | None = None  # the thread's protocol v2 log (protocol/hub.py)
         self.feed: Tap | None = None  # the thread's join stream, GET /threads/{id}/stream (thread_feed.py)
@@ -164,8 +170,28 @@ class EventBroker:
         if self._done is not None:
             self._done.set()  # waiters hold the event itself; the broker need not keep it
             self._done = None
+        callbacks, self._on_finished = self._on_finished, None
+        for callback in callbacks or ():
+            callback()
         if self._buffer is not None and self.grace is not None:
             asyncio.get_running_loop().call_later(self.grace, self.release)
+
+    def on_finished(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call `callback` when the run finishes (at once if it has); returns what forgets it. A plain callback,
+        where `wait_finished` takes a task to watch beside something else (a wait body: beside the client)."""
+        if self.finished:
+            callback()
+            return _nothing
+        if self._on_finished is None:
+            self._on_finished = []
+        callbacks = self._on_finished
+        callbacks.append(callback)
+
+        def forget() -> None:
+            if callback in callbacks:
+                callbacks.remove(callback)
+
+        return forget
 
     async def wait_finished(self) -> None:
         if self.finished:

@@ -96,7 +96,7 @@ class Executor:
                 assistant,
                 graph_input,
                 execution_config(run, kwargs),
-                modes=langgraph_modes(kwargs["stream_mode"]),
+                modes=langgraph_modes(kwargs["stream_mode"], debug=bool(faults) or self.controls.legacy_interrupts),
                 subgraphs=subgraphs,
                 interrupt_before=before,
                 interrupt_after=after,

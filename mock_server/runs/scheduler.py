@@ -88,14 +88,14 @@ class Scheduler:
         check_webhook(payload.get("webhook"))
         thread, assistant = self._target(thread_id, payload)
         payload = assistant.apply(payload)  # the assistant's config, context and metadata under the run's
-        self._apply_multitask(thread, payload)
+        strategy = self._apply_multitask(thread, payload)
         run = Run(
             run_id=uuid7(),
             thread_id=thread.thread_id,
             assistant_id=assistant.assistant_id,
             graph_id=assistant.graph_id,
             payload=payload,
-            multitask_strategy=MultitaskStrategy(payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE),
+            multitask_strategy=strategy,
             temporary=stateless,
             on_completion=OnCompletion(payload.get("on_completion") or OnCompletion.DELETE),
             checkpoint={k: v for k, v in checkpoint.items() if k in CHECKPOINT_KEYS} or None,
@@ -144,16 +144,18 @@ class Scheduler:
         self.store.touch(thread)
         return thread, assistant
 
-    def _apply_multitask(self, thread: Thread, payload: dict[str, Any]) -> None:
-        """`reject` refuses a busy thread; `interrupt` and `rollback` cancel its active runs; `enqueue` queues."""
-        strategy = MultitaskStrategy(payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE)
-        strategy = self.controls.deviations.apply(Hook.MULTITASK, strategy)
+    def _apply_multitask(self, thread: Thread, payload: dict[str, Any]) -> MultitaskStrategy:
+        """`reject` refuses a busy thread; `interrupt` and `rollback` cancel its active runs; `enqueue` queues.
+        Returns the run's strategy (as asked: what a deviation makes of it acts here only)."""
+        asked = MultitaskStrategy(payload.get("multitask_strategy") or MultitaskStrategy.ENQUEUE)
+        strategy = self.controls.deviations.apply(Hook.MULTITASK, asked)
         active = self.store.active_runs(thread.thread_id)
         if active and strategy == MultitaskStrategy.REJECT:
             raise ApiError(409, BUSY_DETAIL)
         if strategy in (MultitaskStrategy.INTERRUPT, MultitaskStrategy.ROLLBACK):
             for other in active:
                 self.cancel(other, CancelAction(strategy.value))
+        return asked
 
     def _pump(self, thread_id: str) -> None:
         """Start the thread's oldest pending run if nothing is running on it."""
