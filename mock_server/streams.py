@@ -116,6 +116,11 @@ def debug_checkpoint(payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _suffix(ns: Namespace) -> str:
+    """A subgraph event's `|<namespace>` suffix."""
+    return "|" + "|".join(ns) if ns else ""
+
+
 class EventMapper:
     """Maps one run's chunks to server events, for the stream modes the client asked for."""
 
@@ -129,14 +134,15 @@ class EventMapper:
     def map(self, ns: Namespace, mode: str, chunk: Any) -> list[tuple[str, Any]]:
         if self.legacy_interrupts:
             chunk = self._legacy(ns, mode, chunk)
-        suffix = "|" + "|".join(ns) if ns else ""
         if mode == "messages":
             if self.tuples:
-                return [("messages" + suffix, chunk)]
+                return [("messages" + _suffix(ns), chunk)]
             return self._message_events(chunk) if "messages" in self.requested else []
-        if mode == "debug" and "debug" in self.requested and chunk["type"] == "checkpoint":
+        if mode not in self.requested:  # most chunks: the checkpoints and tasks only the tracker reads
+            return []
+        if mode == "debug" and chunk["type"] == "checkpoint":
             chunk = {**chunk, "payload": debug_checkpoint(chunk["payload"])}
-        return [(mode + suffix, chunk)] if mode in self.requested else []
+        return [(mode + _suffix(ns), chunk)]
 
     def _legacy(self, ns: Namespace, mode: str, chunk: Any) -> Any:
         if mode == "debug" and not ns and chunk["type"] == "task":

@@ -103,9 +103,10 @@ class Executor:
                 context=kwargs["context"],
                 durability=kwargs["durability"],
             )
+        faulty = bool(faults)
         async for item in chunks:
             ns, mode, chunk = item if subgraphs else ((), *item)
-            if faults:
+            if faulty:
                 await faults.on_chunk(ns, mode, chunk)
             outcome.tracker.observe(ns, mode, chunk)
             for event, data in mapper.map(ns, mode, chunk):

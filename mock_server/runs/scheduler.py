@@ -130,9 +130,10 @@ class Scheduler:
         if thread_id is None:
             assistant = self.resolve_assistant(payload["assistant_id"])
             return self.store.add_thread(Thread(uuid7())), assistant
-        if not is_uuid(thread_id):
-            raise ApiError(400, "badly formed hexadecimal UUID string")
-        thread_id = str(uuid.UUID(thread_id))
+        try:
+            thread_id = str(uuid.UUID(thread_id))
+        except (ValueError, TypeError, AttributeError):
+            raise ApiError(400, "badly formed hexadecimal UUID string") from None
         assistant = self.resolve_assistant(payload["assistant_id"])
         thread = self.store.threads.get(thread_id)
         if thread is not None and not owned(thread):  # another user's (auth.py): as if missing, and never created again
@@ -168,7 +169,7 @@ class Scheduler:
             nxt.task = asyncio.get_running_loop().create_task(self._run(nxt), name=f"run-{nxt.run_id}")
 
     async def _run(self, run: Run) -> None:
-        started_at = now_iso()
+        started_at = now_iso() if run.payload.get("webhook") else ""  # only a webhook's payload tells it
         try:
             await self.executor.execute(run)
         finally:
