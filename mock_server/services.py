@@ -47,7 +47,7 @@ class Services:
         store = Store(settings.max_threads, evicted=engine.delete_thread)
         controls = Controls(settings)
         threads = Threads(engine, store, controls)
-        executor = Executor(engine, store, threads, controls)
+        executor = Executor(engine, store, threads, controls, jobs=settings.n_jobs_per_worker)
         scheduler = Scheduler(engine, store, executor, controls, api_url=settings.api_url, settings=settings)
         journal = Journal(settings.journal_limit, settings.journal_bytes)
         feeds = ThreadFeeds(store, settings.stream_backlog)

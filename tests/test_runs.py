@@ -149,6 +149,31 @@ def test_a_wait_notices_its_client_leaving(mock):
         _until(lambda: http.get("/__mock__/stats").json()["tasks"] <= before)
 
 
+def test_runs_beyond_the_job_slots_wait_pending_in_order():
+    """`--n-jobs-per-worker`: runs beyond it wait, pending, and start as slots free up, first come first; a cancel
+    reaches one that waits (and frees nothing it did not hold)."""
+    from mock_server.settings import Settings
+    from mock_server.testing import MockServer
+
+    with MockServer(settings=Settings(n_jobs_per_worker=1)) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        paths = []
+        for _ in range(3):
+            run = http.post(f"/threads/{new_thread(http)}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 0.4}}).json()
+            paths.append(f"/threads/{run['thread_id']}/runs/{run['run_id']}")
+        _until(lambda: http.get(paths[0]).json()["status"] == "running")
+        assert [http.get(p).json()["status"] for p in paths[1:]] == ["pending", "pending"]
+        assert http.post(paths[1] + "/cancel").status_code == 202
+        _until(lambda: http.get(paths[1]).json()["status"] == "interrupted")
+        _until(lambda: http.get(paths[2]).json()["status"] == "running")
+        assert http.get(paths[0]).json()["status"] == "success"  # the third started only once the first was done
+        _until(lambda: http.get(paths[2]).json()["status"] == "success")
+    with MockServer() as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        runs = [http.post(f"/threads/{new_thread(http)}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 0.4}}).json() for _ in range(11)]
+        statuses = lambda: [http.get(f"/threads/{r['thread_id']}/runs/{r['run_id']}").json()["status"] for r in runs]  # noqa: E731
+        _until(lambda: statuses().count("running") == 10)
+        assert statuses().count("pending") == 1  # 10 by default, as the official server's workers
+
+
 def test_join_a_finished_run_answers_from_the_thread(mock):
     with mock.http() as http:
         tid = new_thread(http)

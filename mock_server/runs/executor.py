@@ -37,11 +37,12 @@ class Outcome:
 
 
 class Executor:
-    def __init__(self, engine: Engine, store: Store, threads: Threads, controls: Controls) -> None:
+    def __init__(self, engine: Engine, store: Store, threads: Threads, controls: Controls, *, jobs: int = 10) -> None:
         self.engine = engine
         self.store = store
         self.threads = threads
         self.controls = controls
+        self.jobs = asyncio.Semaphore(jobs)  # runs executing at once (Settings.n_jobs_per_worker); first come, first in
 
     async def execute(self, run: Run) -> None:
         """Run `run` to its end. Its outcome is in `run.result`, its status and its thread; nothing raises."""
@@ -49,7 +50,7 @@ class Executor:
         snapshot: CheckpointSnapshot | None = None
         outcome = Outcome()
         try:
-            async with thread.lock():  # after any state update under way (api/state.py)
+            async with self.jobs, thread.lock():  # a free job slot, then after any state update under way (api/state.py)
                 snapshot = self.engine.take_snapshot(run.thread_id)
                 await self._run(run, thread, outcome)
             run.set_status(RunStatus.SUCCESS)
