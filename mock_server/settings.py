@@ -29,9 +29,10 @@ class Settings:
     auth: AuthMode | None = None  # API-key or per-user auth, as a deployment answers it (auth.py; `parse_auth` makes one)
     # Bounded memory for a mock left running (retention.py, runs/broker.py, journal.py):
     max_threads: int | None = None  # beyond it, the least recently used idle threads are evicted, checkpoints and all
-    # Runs executing at once; the rest wait, pending, in the order they came (the official server's queue workers:
-    # N_JOBS_PER_WORKER, `langgraph dev --n-jobs-per-worker`, 10 by default). Under load this keeps each run's
-    # working objects short-lived: with 100 to 500 runs interleaved, they outlived young garbage collections.
+    # Runs executing at once; the rest wait, pending, in the order they came, as on the official server, whose queue
+    # workers run N_JOBS_PER_WORKER at once (10 by default; `langgraph dev` sets 1 unless given
+    # --n-jobs-per-worker). Under load this keeps each run's working objects short-lived: with 100 to 500 runs
+    # interleaved, they outlived young garbage collections and cost full ones.
     n_jobs_per_worker: int = 10
     journal_bytes: int = 64 * 1024 * 1024  # the journal drops its oldest entries beyond this many request bytes
     sweep_seconds: float = 30.0  # how often threads whose `ttl` has passed are swept
