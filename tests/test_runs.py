@@ -167,6 +167,11 @@ def test_runs_beyond_the_job_slots_wait_pending_in_order():
         _until(lambda: http.get(paths[2]).json()["status"] == "running")
         assert http.get(paths[0]).json()["status"] == "success"  # the third started only once the first was done
         _until(lambda: http.get(paths[2]).json()["status"] == "success")
+        later = http.post(f"/threads/{new_thread(http)}/runs", json={"assistant_id": "agent", "input": {"some_text": "x"}, "after_seconds": 30})
+        assert later.json()["status"] == "pending"  # a delayed run holds no slot while it waits:
+        started = time.monotonic()
+        assert wait(http, new_thread(http), "agent", input={"some_text": "y"})["__interrupt__"]
+        assert time.monotonic() - started < 5
     with MockServer() as server, httpx.Client(base_url=server.url, timeout=30) as http:
         runs = [http.post(f"/threads/{new_thread(http)}/runs", json={"assistant_id": "nointerrupt", "input": {"sleep": 0.4}}).json() for _ in range(11)]
         statuses = lambda: [http.get(f"/threads/{r['thread_id']}/runs/{r['run_id']}").json()["status"] for r in runs]  # noqa: E731

@@ -50,6 +50,8 @@ class Executor:
         snapshot: CheckpointSnapshot | None = None
         outcome = Outcome()
         try:
+            if run.payload.get("after_seconds"):  # a delayed run waits, pending, holding no job slot and no lock
+                await asyncio.sleep(run.payload["after_seconds"])
             async with self.jobs, thread.lock():  # a free job slot, then after any state update under way (api/state.py)
                 snapshot = self.engine.take_snapshot(run.thread_id)
                 await self._run(run, thread, outcome)
@@ -74,8 +76,6 @@ class Executor:
                 run.events.close()
 
     async def _run(self, run: Run, thread: Thread, outcome: Outcome) -> None:
-        if run.payload.get("after_seconds"):
-            await asyncio.sleep(run.payload["after_seconds"])
         run.set_status(RunStatus.RUNNING)
         kwargs = run_kwargs(run)  # built once the run runs: its config then carries the attempt and host keys
         run.events.publish("metadata", dumps({"run_id": run.run_id, "attempt": 1}))
