@@ -107,7 +107,7 @@ def _nothing() -> None:
 
 
 class EventBroker:
-    __slots__ = ("_buffer", "_done", "_ids", "_on_finished", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
+    __slots__ = ("_buffer", "_ids", "_on_finished", "_subscribers", "awaiting_first_join", "feed", "finished", "grace", "limit", "resumable", "tap")
 
     def __init__(self, resumable: bool = False) -> None:
         self.resumable = resumable
@@ -117,8 +117,7 @@ class EventBroker:
         self.grace: float | None = None  # seconds a finished run keeps its replay events (None: until forgotten)
         self._buffer: deque[StreamEvent] | None = None
         self._subscribers: list[Subscriber] | None = None
-        self._done: asyncio.Event | None = None  # made only when someone waits (most runs are never waited on twice)
-        self._on_finished: list[Callable[[], None]] | None = None  # the waiters' wake-ups (api/sse.py WaitBody)
+        self._on_finished: list[Callable[[], None]] | None = None  # the waiters' wake-ups, made at the first waiter
         self._ids: EntryIds | None = None  # made at the first id (only resumable runs number their events)
         self.tap: Tap | None = None  # the thread's protocol v2 log (protocol/hub.py)
         self.feed: Tap | None = None  # the thread's join stream, GET /threads/{id}/stream (thread_feed.py)
@@ -167,9 +166,6 @@ class EventBroker:
         for queue in self._subscribers or ():
             queue.put_nowait(None)
         self._subscribers = None
-        if self._done is not None:
-            self._done.set()  # waiters hold the event itself; the broker need not keep it
-            self._done = None
         callbacks, self._on_finished = self._on_finished, None
         for callback in callbacks or ():
             callback()
@@ -177,8 +173,8 @@ class EventBroker:
             asyncio.get_running_loop().call_later(self.grace, self.release)
 
     def on_finished(self, callback: Callable[[], None]) -> Callable[[], None]:
-        """Call `callback` when the run finishes (at once if it has); returns what forgets it. A plain callback,
-        where `wait_finished` takes a task to watch beside something else (a wait body: beside the client)."""
+        """Call `callback` when the run finishes (at once if it has); returns what forgets it. A plain callback lets
+        a waiter watch something else too without a task of its own (a wait body: the client leaving)."""
         if self.finished:
             callback()
             return _nothing
@@ -196,9 +192,12 @@ class EventBroker:
     async def wait_finished(self) -> None:
         if self.finished:
             return
-        if self._done is None:
-            self._done = asyncio.Event()
-        await self._done.wait()
+        done = asyncio.get_running_loop().create_future()
+        forget = self.on_finished(lambda: None if done.done() else done.set_result(None))
+        try:
+            await done
+        finally:
+            forget()
 
     # -- joining ----------------------------------------------------------------------------------------------
 
