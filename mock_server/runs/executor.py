@@ -83,6 +83,7 @@ class Executor:
         if assistant is None:
             raise RuntimeError(f"graph {run.graph_id!r} is no longer loaded")
         faults = self.controls.faults.for_run(run.graph_id, assistant.faults)
+        faulty = bool(faults)
         await faults.before_start()
         graph_input = await self._graph_input(thread, kwargs["command"], kwargs["input"])
         before, after = self.controls.deviations.apply(Hook.BREAKPOINTS, (kwargs["interrupt_before"], kwargs["interrupt_after"]))
@@ -97,14 +98,13 @@ class Executor:
                 assistant,
                 graph_input,
                 execution_config(run, kwargs),
-                modes=langgraph_modes(kwargs["stream_mode"], debug=bool(faults) or self.controls.legacy_interrupts),
+                modes=langgraph_modes(kwargs["stream_mode"], debug=faulty or self.controls.legacy_interrupts),
                 subgraphs=subgraphs,
                 interrupt_before=before,
                 interrupt_after=after,
                 context=kwargs["context"],
                 durability=kwargs["durability"],
             )
-        faulty = bool(faults)
         async for item in chunks:
             ns, mode, chunk = item if subgraphs else ((), *item)
             if faulty:
